@@ -1,0 +1,48 @@
+"""HTTP helpers for talking to a service the way a client on the wire would."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import httpx
+
+
+def demo_path(name: str) -> str:
+    """``/demo?name=...`` with the name percent-encoded as UTF-8 (every reserved byte escaped)."""
+    return "/demo?name=" + quote(name, safe="")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What came back for one request of a burst."""
+
+    status: int
+    content_type: str
+    body: bytes
+    seconds: float
+
+
+async def _burst(base_url: str, paths: Sequence[str], timeout: float) -> list[Answer]:
+    limits = httpx.Limits(max_connections=len(paths), max_keepalive_connections=len(paths))
+    async with httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits) as client:
+
+        async def one(path: str) -> Answer:
+            started = time.perf_counter()
+            response = await client.get(path)
+            return Answer(
+                response.status_code,
+                response.headers.get("content-type", ""),
+                response.content,
+                time.perf_counter() - started,
+            )
+
+        return list(await asyncio.gather(*(one(path) for path in paths)))
+
+
+def burst(base_url: str, paths: Sequence[str], timeout: float = 30.0) -> list[Answer]:
+    """Send every request at once (one connection each); answers in request order."""
+    return asyncio.run(_burst(base_url, paths, timeout))

@@ -1,0 +1,177 @@
+"""The database the kit tests against: a scratch schema on a real MySQL-compatible server.
+
+``provide_database()`` takes the server from ``DATABASE_URL`` when it is set (any database named
+in it is ignored: the user needs CREATE, DROP and CREATE USER), or starts a throw-away one
+(``contract.mysqld``). Either way it creates a fresh database holding the blog's ``demo_data``
+table (``schema.sql``), yields a ``Database``, and drops the database and every user it made on
+exit, so existing data on a shared server is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+import pymysql
+import pymysql.cursors
+
+from contract.mysqld import throwaway_server
+
+SCHEMA = Path(__file__).with_name("schema.sql")
+LOOKUP = "SELECT id, name, create_time, update_time FROM demo_data WHERE name = %s ORDER BY id"
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ServerAddress:
+    """Where a server listens and how to log in to it."""
+
+    host: str
+    port: int
+    user: str
+    password: str = ""
+
+    @classmethod
+    def from_url(cls, url: str) -> ServerAddress:
+        parts = urlsplit(url)
+        if parts.scheme not in {"mysql", "mysql+mysqldb", "mysql+pymysql", "mysql+aiomysql"}:
+            raise ValueError(f"DATABASE_URL must be mysql://user:password@host:port/db, not {url!r}")
+        return cls(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 3306,
+            user=unquote(parts.username or "root"),
+            password=unquote(parts.password or ""),
+        )
+
+    def url(self, database: str) -> str:
+        """A ``mysql://`` URL for ``database``, as the services expect it."""
+        login = quote(self.user, safe="")
+        secret = quote(self.password, safe="")
+        credentials = f"{login}:{secret}" if secret else login
+        return f"mysql://{credentials}@{self.host}:{self.port}/{database}"
+
+    def connect(self, database: str | None = None, **kwargs: Any) -> pymysql.Connection[Any]:
+        return pymysql.connect(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password,
+            database=database,
+            charset="utf8mb4",
+            autocommit=True,
+            connect_timeout=5,
+            # Same session as the services: TIMESTAMP columns read back in UTC.
+            init_command="SET time_zone = '+00:00'",
+            **kwargs,
+        )
+
+
+@dataclass
+class Database:
+    """A scratch database with the ``demo_data`` table, on a real server."""
+
+    server: ServerAddress
+    name: str
+    _users: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        """The admin URL of the scratch database (may write; the seeder uses it)."""
+        return self.server.url(self.name)
+
+    def connect(self, **kwargs: Any) -> pymysql.Connection[Any]:
+        """A new admin connection to the scratch database."""
+        return self.server.connect(self.name, **kwargs)
+
+    def execute(self, sql: str, args: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        with self.connect() as conn, conn.cursor() as cursor:
+            cursor.execute(sql, args)
+            return list(cursor.fetchall())
+
+    def create_reader(self, prefix: str = "svc") -> ServerAddress:
+        """Create a least-privilege login (SELECT on demo_data only) and return it.
+
+        One user per started service makes the server's own connection count per service exact.
+        ``reader.url(database.name)`` is the URL a service gets.
+        """
+        user = f"{prefix[:16]}_{secrets.token_hex(4)}"
+        password = secrets.token_urlsafe(12)
+        with self.connect() as conn, conn.cursor() as cursor:
+            cursor.execute("CREATE USER %s@'%%' IDENTIFIED BY %s", (user, password))
+            cursor.execute(f"GRANT SELECT ON `{self.name}`.`demo_data` TO %s@'%%'", (user,))
+        self._users.append(user)
+        return replace(self.server, user=user, password=password)
+
+    def connections(self, user: str) -> int:
+        """How many connections ``user`` holds right now, as the server counts them."""
+        rows = self.execute(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = %s", (user,)
+        )
+        return int(rows[0][0])
+
+    def insert(self, names: Sequence[str | tuple[str, datetime | None, datetime | None]]) -> None:
+        """Insert rows: a bare name takes the column defaults, a tuple sets the timestamps."""
+        bare = [(n,) for n in names if isinstance(n, str)]
+        full = [n for n in names if not isinstance(n, str)]
+        with self.connect() as conn, conn.cursor() as cursor:
+            if bare:
+                cursor.executemany("INSERT INTO demo_data (name) VALUES (%s)", bare)
+            if full:
+                cursor.executemany(
+                    "INSERT INTO demo_data (name, create_time, update_time) VALUES (%s, %s, %s)",
+                    full,
+                )
+
+    def lookup(self, name: str) -> list[Row]:
+        """The oracle: the contract's statement run directly, rows shaped as the JSON must be."""
+        with self.connect() as conn, conn.cursor(pymysql.cursors.DictCursor) as cursor:
+            cursor.execute(LOOKUP, (name,))
+            return [
+                {
+                    "id": row["id"],
+                    "name": row["name"],
+                    "create_time": _timestamp(row["create_time"]),
+                    "update_time": _timestamp(row["update_time"]),
+                }
+                for row in cursor.fetchall()
+            ]
+
+    def drop(self) -> None:
+        with self.server.connect() as conn, conn.cursor() as cursor:
+            for user in self._users:
+                cursor.execute("DROP USER IF EXISTS %s@'%%'", (user,))
+            cursor.execute(f"DROP DATABASE IF EXISTS `{self.name}`")
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    return None if value is None else value.strftime(TIMESTAMP_FORMAT)
+
+
+@contextmanager
+def provide_database(prefix: str = "contract") -> Iterator[Database]:
+    """Yield a scratch database on ``DATABASE_URL``'s server or on a throw-away one."""
+    with ExitStack() as stack:
+        url = os.environ.get("DATABASE_URL")
+        if url:
+            server = ServerAddress.from_url(url)
+        else:
+            host, port = stack.enter_context(throwaway_server())
+            server = ServerAddress(host=host, port=port, user="root")
+        database = Database(server=server, name=f"{prefix}_{secrets.token_hex(4)}")
+        with server.connect() as conn, conn.cursor() as cursor:
+            cursor.execute(
+                f"CREATE DATABASE `{database.name}` CHARACTER SET utf8mb4"
+            )
+        stack.callback(database.drop)
+        with database.connect() as conn, conn.cursor() as cursor:
+            cursor.execute(SCHEMA.read_text())
+        yield database

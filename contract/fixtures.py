@@ -1,0 +1,53 @@
+"""Rows the kit loads into ``demo_data``: the edge cases of a name lookup, plus blog-like noise.
+
+Expectations are never written here: the tests ask the database itself (``Database.lookup``)
+which rows a name matches, so collation differences between MySQL and MariaDB don't matter.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+
+from contract.database import Database
+
+# The blog's alphabet and name lengths (CONTRACT.md, GET /demo).
+ALPHABET = "1234567890abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!@#$%^&*()_+=-"
+FIXED = datetime(2024, 8, 20, 1, 0, 0)
+
+EDGE_NAMES: list[str] = [
+    "dup", "dup", "dup",  # duplicates: several rows, id order matters
+    "Case", "case", "CASE",  # the default collations ignore case
+    "trail", "trail ", "trail  ",  # ... and trailing spaces (PAD SPACE)
+    "emoji 😀", "😈", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "中文名字",  # 4-byte and other multibyte UTF-8
+    "O'Brien", 'say "hi"', "`tick`",  # quotes
+    "back\\slash", "\\", "\\\\",  # backslashes
+    "100%", "%", "a_b", "_", "%_%",  # LIKE wildcards, which '=' must not treat as such
+    "' OR '1'='1", "x'; DROP TABLE demo_data; --", "/* c */", "-- ",  # injection attempts
+    "x" * 255, "é" * 255, "😀" * 255,  # the column's full width, in 1, 2 and 4 bytes
+    "a", "A", "b", "1", "!", "+", "=",  # blog-alphabet names short enough to be hit at random
+    "tab\there", "new\nline", "space inside",
+]
+# Rows with explicit timestamps: a fixed instant, and the NULL the blog's columns allow.
+TIMED_ROWS: list[tuple[str, datetime | None, datetime | None]] = [
+    ("fixed", FIXED, FIXED),
+    ("nullable", FIXED, None),
+]
+NOISE_ROWS = 500
+NOISE_SEED = 20240820
+
+# Names the tests look up: every edge name, variants that only a collation can match, misses.
+PROBE_NAMES: list[str] = sorted(
+    {*EDGE_NAMES, "fixed", "nullable", "DUP", "Trail", "TRAIL   ", "missing", "dup ", "😀", "Ö"}
+)
+
+
+def blog_name(rng: random.Random) -> str:
+    """A name drawn exactly as the blog draws one."""
+    return "".join(rng.choices(ALPHABET, k=rng.randrange(1, 254)))
+
+
+def load_fixtures(database: Database) -> None:
+    """Insert the edge cases, the timed rows and seeded blog-like noise."""
+    rng = random.Random(NOISE_SEED)
+    database.insert([*EDGE_NAMES, *TIMED_ROWS, *(blog_name(rng) for _ in range(NOISE_ROWS))])

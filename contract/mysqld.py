@@ -1,0 +1,139 @@
+"""A throw-away MySQL-compatible server started from the machine's own binaries.
+
+Used when no ``DATABASE_URL`` is given: a fresh data directory in a temporary folder, a free
+port on 127.0.0.1, root without a password, everything removed on exit. Works with MariaDB's
+``mariadbd`` (``mariadb-install-db``) and with MySQL's ``mysqld`` (``--initialize-insecure``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pymysql
+
+from contract.netutil import free_port
+
+# Debian and most distributions keep the server outside a normal user's PATH.
+SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
+START_TIMEOUT = 60.0
+
+MISSING_SERVER = """\
+No MySQL-compatible server binary (mariadbd or mysqld) was found, and DATABASE_URL is not set.
+Either install one (Debian: `apt-get install mariadb-server`; .ci/run does this), or point the
+kit at a server you run:  DATABASE_URL=mysql://root:password@127.0.0.1:3306/test nox -s contract
+(the user needs CREATE, DROP and CREATE USER: the kit creates and removes a scratch database)."""
+
+
+class ServerUnavailableError(RuntimeError):
+    """No server could be found or started."""
+
+
+def find_server() -> tuple[Path, bool]:
+    """Return the server binary and whether it is MariaDB."""
+    for name in ("mariadbd", "mysqld"):
+        found = shutil.which(name, path=SEARCH_PATH)
+        if found:
+            version = subprocess.run(
+                [found, "--version"], capture_output=True, text=True, check=False
+            ).stdout
+            return Path(found), "mariadb" in version.lower()
+    raise ServerUnavailableError(MISSING_SERVER)
+
+
+def _initialise(binary: Path, is_mariadb: bool, datadir: Path, user_args: list[str]) -> None:
+    if is_mariadb:
+        installer = shutil.which("mariadb-install-db", path=SEARCH_PATH) or shutil.which(
+            "mysql_install_db", path=SEARCH_PATH
+        )
+        if installer is None:
+            raise ServerUnavailableError("mariadbd found but not mariadb-install-db.")
+        command = [
+            installer,
+            "--no-defaults",
+            f"--datadir={datadir}",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+            *user_args,
+        ]
+    else:
+        command = [
+            str(binary),
+            "--no-defaults",
+            "--initialize-insecure",
+            f"--datadir={datadir}",
+            *user_args,
+        ]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise ServerUnavailableError(f"{command[0]} failed:\n{result.stdout}\n{result.stderr}")
+
+
+@contextmanager
+def throwaway_server() -> Iterator[tuple[str, int]]:
+    """Start a server in a temporary directory; yield its (host, port); remove it on exit."""
+    binary, is_mariadb = find_server()
+    # mysqld refuses to run as root unless told to; a normal user needs nothing.
+    user_args = ["--user=root"] if os.geteuid() == 0 else []
+    with tempfile.TemporaryDirectory(prefix="contract-mysqld-") as tmp:
+        datadir = Path(tmp) / "data"
+        _initialise(binary, is_mariadb, datadir, user_args)
+        port = free_port()
+        log = Path(tmp) / "server.log"
+        command = [
+            str(binary),
+            "--no-defaults",
+            f"--datadir={datadir}",
+            f"--socket={Path(tmp) / 'mysqld.sock'}",
+            f"--pid-file={Path(tmp) / 'mysqld.pid'}",
+            f"--log-error={log}",
+            "--bind-address=127.0.0.1",
+            f"--port={port}",
+            "--skip-name-resolve",
+            "--max-connections=2000",
+            "--innodb-buffer-pool-size=512M",
+            # Throw-away data: durability buys nothing and costs seeding time.
+            "--innodb-flush-log-at-trx-commit=0",
+            "--local-infile=1",
+            *user_args,
+        ]
+        if not is_mariadb:
+            command.append("--mysqlx=OFF")  # a second port we would have to pick and free
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        try:
+            _wait_until_up(process, port, log)
+            yield "127.0.0.1", port
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_up(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerUnavailableError(f"The server exited at start:\n{_tail(log)}")
+        try:
+            pymysql.connect(host="127.0.0.1", port=port, user="root", connect_timeout=1).close()
+            return
+        except pymysql.err.OperationalError:
+            time.sleep(0.1)
+    process.kill()
+    raise ServerUnavailableError(f"The server did not answer within {START_TIMEOUT:.0f} s:\n{_tail(log)}")
+
+
+def _tail(log: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no server log)"

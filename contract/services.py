@@ -1,0 +1,271 @@
+"""Start a service as its container would: the Dockerfile's CMD, in an env built from its pins.
+
+One source of truth: the command is read from the last exec-form ``CMD`` of
+``services/<name>/Dockerfile`` and run with the service folder as working directory (the
+image's ``WORKDIR`` holds the same files), in a virtual environment built by uv from nothing
+but ``services/<name>/requirements.txt``. The only per-service data the kit keeps is the extra
+environment in ``services.toml``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shlex
+import signal
+import subprocess
+import tempfile
+import time
+import tomllib
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from contract.netutil import free_port
+
+REPO = Path(__file__).resolve().parent.parent
+SERVICES_DIR = REPO / "services"
+MANIFEST = Path(__file__).with_name("services.toml")
+VENVS = Path(os.environ.get("CONTRACT_VENVS", REPO / ".venvs"))
+# The images run CPython 3.12; build the test environments with the same minor version.
+PYTHON = os.environ.get("SERVICE_PYTHON", "3.12")
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 15.0
+
+# What every service gets unless a caller overrides it; CONTRACT.md documents the names.
+BASE_ENV = {"WEB_CONCURRENCY": "1", "ACCESS_LOG": "false"}
+CONTRACT_VARIABLES = (
+    "DATABASE_URL",
+    "PORT",
+    "WEB_CONCURRENCY",
+    "DB_POOL_SIZE",
+    "DB_POOL_TIMEOUT",
+    "DB_CONNECT_TIMEOUT",
+    "DB_QUERY_TIMEOUT",
+    "ACCESS_LOG",
+)
+
+
+class ServiceError(RuntimeError):
+    """A service could not be built or started."""
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One service folder: its name, path, start command and extra environment."""
+
+    name: str
+    path: Path
+    command: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def requirements(self) -> Path:
+        return self.path / "requirements.txt"
+
+
+def dockerfile_command(dockerfile: Path) -> tuple[str, ...]:
+    """The last ``CMD`` of a Dockerfile, which must use the exec (JSON) form."""
+    logical: list[str] = []
+    pending = ""
+    for raw in dockerfile.read_text().splitlines():
+        line = raw.strip()
+        if line.startswith("#") and not pending:
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        logical.append(pending + line)
+        pending = ""
+    commands = [line for line in logical if line.upper().startswith("CMD ")]
+    if not commands:
+        raise ServiceError(f"{dockerfile} has no CMD")
+    try:
+        command = json.loads(commands[-1][4:])
+    except json.JSONDecodeError as error:
+        raise ServiceError(f"{dockerfile}: CMD must be exec form, CMD [\"...\"]") from error
+    if not command or not all(isinstance(part, str) for part in command):
+        raise ServiceError(f"{dockerfile}: CMD must be a non-empty list of strings")
+    return tuple(command)
+
+
+def discover(names: Collection[str] | None = None) -> list[ServiceSpec]:
+    """The services listed in ``services.toml`` (all, or those named), in manifest order."""
+    manifest = tomllib.loads(MANIFEST.read_text())
+    unknown = set(names or ()) - set(manifest)
+    if unknown:
+        raise ServiceError(f"unknown service(s) {sorted(unknown)}; known: {list(manifest)}")
+    specs = []
+    for name, entry in manifest.items():
+        if names and name not in names:
+            continue
+        path = SERVICES_DIR / name
+        specs.append(
+            ServiceSpec(
+                name=name,
+                path=path,
+                command=dockerfile_command(path / "Dockerfile"),
+                env={str(k): str(v) for k, v in entry.get("env", {}).items()},
+            )
+        )
+    return specs
+
+
+def ensure_environment(spec: ServiceSpec) -> Path:
+    """A virtualenv built only from the service's pins, cached by their hash."""
+    digest = hashlib.sha256(spec.requirements.read_bytes()).hexdigest()[:12]
+    venv = VENVS / f"{spec.name}-{digest}"
+    marker = venv / ".complete"
+    VENVS.mkdir(parents=True, exist_ok=True)
+    # Parallel sessions (contract and bench) must not build the same venv twice at once.
+    with open(VENVS / f".{spec.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not marker.exists():
+            uv = _uv()
+            env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+            _run([uv, "venv", "--quiet", "--clear", "--python", PYTHON, str(venv)], env)
+            _run(
+                [uv, "pip", "sync", "--quiet", "--require-hashes",
+                 "--python", str(venv / "bin" / "python"), str(spec.requirements)],
+                env,
+            )
+            marker.touch()
+    return venv
+
+
+def _uv() -> str:
+    from uv import find_uv_bin
+
+    return find_uv_bin()
+
+
+def _run(command: list[str], env: Mapping[str, str]) -> None:
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise ServiceError(f"{shlex.join(command)} failed:\n{result.stdout}{result.stderr}")
+
+
+@dataclass
+class RunningService:
+    """A started server process and where to reach it."""
+
+    spec: ServiceSpec
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> int:
+        """SIGTERM the whole process group, as Kubernetes would; SIGKILL after ``timeout``."""
+        if self.process.poll() is None:
+            _signal_group(self.process, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                _signal_group(self.process, signal.SIGKILL)
+                self.process.wait()
+        return self.process.returncode
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+@contextmanager
+def run_service(
+    spec: ServiceSpec,
+    *,
+    database_url: str,
+    port: int | None = None,
+    env: Mapping[str, str] | None = None,
+    cpus: Collection[int] | None = None,
+    wait_path: str = "/readyz",
+    log_dir: Path | None = None,
+) -> Iterator[RunningService]:
+    """Start ``spec`` by its Dockerfile CMD; yield once ``wait_path`` answers 200; stop it."""
+    venv = ensure_environment(spec)
+    port = port or free_port()
+    inherited = {k: v for k, v in os.environ.items() if k not in CONTRACT_VARIABLES}
+    environ = {
+        **inherited,
+        "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        "VIRTUAL_ENV": str(venv),
+        **BASE_ENV,
+        **spec.env,
+        **(env or {}),
+        "DATABASE_URL": database_url,
+        "PORT": str(port),
+    }
+    environ.pop("PYTHONPATH", None)  # nothing from the caller's environment leaks in
+    log_dir = log_dir or Path(tempfile.mkdtemp(prefix="contract-logs-"))
+    log = log_dir / f"{spec.name}-{port}.log"
+    affinity = set(cpus) if cpus else None
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            list(spec.command),
+            cwd=spec.path,
+            env=environ,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: SIGTERM reaches every worker
+            preexec_fn=(lambda: os.sched_setaffinity(0, affinity)) if affinity else None,
+        )
+    service = RunningService(spec=spec, url=f"http://127.0.0.1:{port}", process=process, log=log)
+    try:
+        wait_until_answering(service, wait_path)
+        yield service
+    finally:
+        service.stop()
+
+
+def wait_until_answering(service: RunningService, path: str, timeout: float = START_TIMEOUT) -> None:
+    """Poll ``path`` until it answers 200; fail early, with the log, if the process dies."""
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if service.process.poll() is not None:
+                raise ServiceError(
+                    f"{service.name} exited with {service.process.returncode}:\n{service.log_tail()}"
+                )
+            try:
+                if client.get(service.url + path).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+    raise ServiceError(f"{service.name}: {path} not 200 within {timeout:.0f} s:\n{service.log_tail()}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m contract.services venv NAME``: build (or reuse) NAME's env, print its path."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m contract.services")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("venv", help="print a service's pinned virtualenv").add_argument("name")
+    args = parser.parse_args(argv)
+    (spec,) = discover([args.name])
+    print(ensure_environment(spec))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""Values the tests need from CONTRACT.md, read from CONTRACT.md itself so they cannot drift."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+CONTRACT = Path(__file__).with_name("CONTRACT.md")
+ENDPOINTS = ("/demo", "/idle", "/healthz", "/readyz")
+ALLOW = "GET, HEAD"
+JSON = "application/json"
+MAX_NAME = 255
+
+# A row of the "Errors" table: | 400 | `invalid_query` | `The query ...` | when |
+_ERROR_ROW = re.compile(r"^\| (\d{3}) \| `([a-z_]+)` \| `([^`]+)` \|", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Error:
+    """One documented error: its status and its exact JSON body."""
+
+    status: int
+    code: str
+    detail: str
+
+    @property
+    def body(self) -> dict[str, str]:
+        return {"error": self.code, "detail": self.detail}
+
+
+def _errors() -> dict[str, Error]:
+    found = {
+        code: Error(int(status), code, detail)
+        for status, code, detail in _ERROR_ROW.findall(CONTRACT.read_text())
+    }
+    if not found:
+        raise RuntimeError(f"no error table found in {CONTRACT}")
+    return found
+
+
+ERRORS = _errors()

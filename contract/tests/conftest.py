@@ -1,0 +1,155 @@
+"""Fixtures: one real database per session, each service started once, behind its own proxy.
+
+Every test that takes ``service`` runs once per selected service (``--service NAME``, repeatable;
+default: all in ``contract/services.toml``). Tests never branch on the service's name.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+from contract.database import Database, provide_database
+from contract.fixtures import load_fixtures
+from contract.proxy import DelayProxy
+from contract.services import RunningService, ServiceError, ServiceSpec, discover, run_service
+
+# Short timeouts keep the failure tests fast; the defaults are CONTRACT.md's business.
+TEST_ENV = {
+    "WEB_CONCURRENCY": "1",
+    "DB_POOL_SIZE": "10",
+    "DB_POOL_TIMEOUT": "2",
+    "DB_CONNECT_TIMEOUT": "1",
+    "DB_QUERY_TIMEOUT": "2",
+}
+POOL_SIZE = int(TEST_ENV["DB_POOL_SIZE"])
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--service",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="test only this service (repeatable); default: every service in services.toml",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        config.stash[SPECS] = discover(config.getoption("service") or None)
+    except ServiceError as error:
+        raise pytest.UsageError(str(error)) from error
+
+
+SPECS = pytest.StashKey[list[ServiceSpec]]()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "service_name" in metafunc.fixturenames:
+        names = [spec.name for spec in metafunc.config.stash[SPECS]]
+        metafunc.parametrize("service_name", names, scope="session")
+
+
+@dataclass
+class Deployment:
+    """A running service, the proxy it reaches MySQL through, and its own MySQL user."""
+
+    running: RunningService
+    proxy: DelayProxy
+    user: str
+    database: Database
+
+    @property
+    def name(self) -> str:
+        return self.running.name
+
+    @property
+    def url(self) -> str:
+        return self.running.url
+
+    def client(self, **kwargs: object) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=10.0, **kwargs)  # type: ignore[arg-type]
+
+    def held_connections(self) -> int:
+        return self.database.connections(self.user)
+
+
+class Deployer:
+    """Starts services on demand; each is started once and stopped at session end."""
+
+    def __init__(self, database: Database, specs: list[ServiceSpec], log_dir: Path) -> None:
+        self.database = database
+        self.specs = {spec.name: spec for spec in specs}
+        self.log_dir = log_dir
+        self._running: dict[str, Deployment] = {}
+        self._stack = ExitStack()
+
+    def get(self, name: str) -> Deployment:
+        if name not in self._running:
+            self._running[name] = self._stack.enter_context(self.deployed(name))
+        return self._running[name]
+
+    @contextmanager
+    def deployed(
+        self, name: str, wait_path: str = "/readyz", *, database_down: bool = False, **env: str
+    ) -> Iterator[Deployment]:
+        """A fresh instance with its own proxy and MySQL user, for as long as the block runs."""
+        with ExitStack() as stack:
+            proxy = DelayProxy(self.database.server.host, self.database.server.port)
+            stack.callback(proxy.close)
+            if database_down:
+                proxy.cut()
+            reader = self.database.create_reader(name)
+            host, port = proxy.address
+            running = stack.enter_context(
+                run_service(
+                    self.specs[name],
+                    database_url=replace(reader, host=host, port=port).url(self.database.name),
+                    env={**TEST_ENV, **env},
+                    wait_path=wait_path,
+                    log_dir=self.log_dir,
+                )
+            )
+            yield Deployment(running=running, proxy=proxy, user=reader.user, database=self.database)
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+@pytest.fixture(scope="session")
+def database() -> Iterator[Database]:
+    with provide_database() as db:
+        load_fixtures(db)
+        yield db
+
+
+@pytest.fixture(scope="session")
+def deployer(
+    database: Database, pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Deployer]:
+    log_dir = Path(os.environ.get("CONTRACT_LOG_DIR") or tmp_path_factory.mktemp("service-logs"))
+    deployer = Deployer(database, pytestconfig.stash[SPECS], log_dir)
+    yield deployer
+    deployer.close()
+
+
+@pytest.fixture
+def service(deployer: Deployer, service_name: str) -> Iterator[Deployment]:
+    """The long-running instance of one service, its proxy reset around each test."""
+    deployment = deployer.get(service_name)
+    deployment.proxy.restore()
+    yield deployment
+    deployment.proxy.restore()
+
+
+@pytest.fixture
+def all_services(deployer: Deployer, pytestconfig: pytest.Config) -> list[Deployment]:
+    """Every selected service's long-running instance, for side-by-side comparisons."""
+    return [deployer.get(spec.name) for spec in pytestconfig.stash[SPECS]]
