@@ -50,9 +50,7 @@ def lint(session: nox.Session) -> None:
     session.run("mypy")
     # Each service is checked with its own settings, against its own pinned environment.
     for service in sorted(path for path in (ROOT / "services").iterdir() if path.is_dir()):
-        venv = session.run(
-            "python", "-m", "contract.services", "venv", service.name, silent=True
-        )
+        venv = session.run("python", "-m", "contract.services", "venv", service.name, silent=True)
         with session.chdir(service):
             session.run("ruff", "check", ".")
             session.run("ruff", "format", "--check", ".")

@@ -44,7 +44,9 @@ class ServerAddress:
     def from_url(cls, url: str) -> ServerAddress:
         parts = urlsplit(url)
         if parts.scheme not in {"mysql", "mysql+mysqldb", "mysql+pymysql", "mysql+aiomysql"}:
-            raise ValueError(f"DATABASE_URL must be mysql://user:password@host:port/db, not {url!r}")
+            raise ValueError(
+                f"DATABASE_URL must be mysql://user:password@host:port/db, not {url!r}"
+            )
         return cls(
             host=parts.hostname or "127.0.0.1",
             port=parts.port or 3306,
@@ -168,9 +170,7 @@ def provide_database(prefix: str = "contract") -> Iterator[Database]:
             server = ServerAddress(host=host, port=port, user="root")
         database = Database(server=server, name=f"{prefix}_{secrets.token_hex(4)}")
         with server.connect() as conn, conn.cursor() as cursor:
-            cursor.execute(
-                f"CREATE DATABASE `{database.name}` CHARACTER SET utf8mb4"
-            )
+            cursor.execute(f"CREATE DATABASE `{database.name}` CHARACTER SET utf8mb4")
         stack.callback(database.drop)
         with database.connect() as conn, conn.cursor() as cursor:
             cursor.execute(SCHEMA.read_text())

@@ -15,11 +15,12 @@ from contract.database import Database
 ALPHABET = "1234567890abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!@#$%^&*()_+=-"
 FIXED = datetime(2024, 8, 20, 1, 0, 0)
 
+# fmt: off
 EDGE_NAMES: list[str] = [
     "dup", "dup", "dup",  # duplicates: several rows, id order matters
     "Case", "case", "CASE",  # the default collations ignore case
     "trail", "trail ", "trail  ",  # ... and trailing spaces (PAD SPACE)
-    "emoji 😀", "😈", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "中文名字",  # 4-byte and other multibyte UTF-8
+    "emoji 😀", "😈", "\N{GOTHIC LETTER HWAIR}", "中文名字",  # 4-byte and other multibyte UTF-8
     "O'Brien", 'say "hi"', "`tick`",  # quotes
     "back\\slash", "\\", "\\\\",  # backslashes
     "100%", "%", "a_b", "_", "%_%",  # LIKE wildcards, which '=' must not treat as such
@@ -28,6 +29,7 @@ EDGE_NAMES: list[str] = [
     "a", "A", "b", "1", "!", "+", "=",  # blog-alphabet names short enough to be hit at random
     "tab\there", "new\nline", "space inside",
 ]
+# fmt: on
 # Rows with explicit timestamps: a fixed instant, and the NULL the blog's columns allow.
 TIMED_ROWS: list[tuple[str, datetime | None, datetime | None]] = [
     ("fixed", FIXED, FIXED),

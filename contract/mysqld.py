@@ -129,7 +129,9 @@ def _wait_until_up(process: subprocess.Popen[bytes], port: int, log: Path) -> No
         except pymysql.err.OperationalError:
             time.sleep(0.1)
     process.kill()
-    raise ServerUnavailableError(f"The server did not answer within {START_TIMEOUT:.0f} s:\n{_tail(log)}")
+    raise ServerUnavailableError(
+        f"The server did not answer within {START_TIMEOUT:.0f} s:\n{_tail(log)}"
+    )
 
 
 def _tail(log: Path, lines: int = 30) -> str:

@@ -9,6 +9,7 @@ in a daemon thread; its controls are plain attribute writes and thread-safe call
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Coroutine
 from typing import Any
@@ -132,7 +133,5 @@ class DelayProxy:
             pass
         finally:
             queue.put_nowait((loop.time(), b""))
-            try:
+            with contextlib.suppress(ConnectionError, OSError):
                 await sender
-            except (ConnectionError, OSError):
-                pass

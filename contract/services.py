@@ -9,6 +9,8 @@ environment in ``services.toml``.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from uv import find_uv_bin
 
 from contract.netutil import free_port
 
@@ -88,7 +91,7 @@ def dockerfile_command(dockerfile: Path) -> tuple[str, ...]:
     try:
         command = json.loads(commands[-1][4:])
     except json.JSONDecodeError as error:
-        raise ServiceError(f"{dockerfile}: CMD must be exec form, CMD [\"...\"]") from error
+        raise ServiceError(f'{dockerfile}: CMD must be exec form, CMD ["..."]') from error
     if not command or not all(isinstance(part, str) for part in command):
         raise ServiceError(f"{dockerfile}: CMD must be a non-empty list of strings")
     return tuple(command)
@@ -126,22 +129,24 @@ def ensure_environment(spec: ServiceSpec) -> Path:
     with open(VENVS / f".{spec.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not marker.exists():
-            uv = _uv()
+            uv = find_uv_bin()
             env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
             _run([uv, "venv", "--quiet", "--clear", "--python", PYTHON, str(venv)], env)
             _run(
-                [uv, "pip", "sync", "--quiet", "--require-hashes",
-                 "--python", str(venv / "bin" / "python"), str(spec.requirements)],
+                [
+                    uv,
+                    "pip",
+                    "sync",
+                    "--quiet",
+                    "--require-hashes",
+                    "--python",
+                    str(venv / "bin" / "python"),
+                    str(spec.requirements),
+                ],
                 env,
             )
             marker.touch()
     return venv
-
-
-def _uv() -> str:
-    from uv import find_uv_bin
-
-    return find_uv_bin()
 
 
 def _run(command: list[str], env: Mapping[str, str]) -> None:
@@ -183,10 +188,8 @@ class RunningService:
 
 
 def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signum)
-    except ProcessLookupError:
-        pass
 
 
 @contextmanager
@@ -217,7 +220,6 @@ def run_service(
     environ.pop("PYTHONPATH", None)  # nothing from the caller's environment leaks in
     log_dir = log_dir or Path(tempfile.mkdtemp(prefix="contract-logs-"))
     log = log_dir / f"{spec.name}-{port}.log"
-    affinity = set(cpus) if cpus else None
     with open(log, "wb") as out:
         process = subprocess.Popen(
             list(spec.command),
@@ -227,8 +229,10 @@ def run_service(
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: SIGTERM reaches every worker
-            preexec_fn=(lambda: os.sched_setaffinity(0, affinity)) if affinity else None,
         )
+    if cpus:
+        # Set before the server has had time to fork its workers, which inherit it.
+        os.sched_setaffinity(process.pid, set(cpus))
     service = RunningService(spec=spec, url=f"http://127.0.0.1:{port}", process=process, log=log)
     try:
         wait_until_answering(service, wait_path)
@@ -237,28 +241,29 @@ def run_service(
         service.stop()
 
 
-def wait_until_answering(service: RunningService, path: str, timeout: float = START_TIMEOUT) -> None:
+def wait_until_answering(
+    service: RunningService, path: str, timeout: float = START_TIMEOUT
+) -> None:
     """Poll ``path`` until it answers 200; fail early, with the log, if the process dies."""
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=2.0) as client:
         while time.monotonic() < deadline:
             if service.process.poll() is not None:
-                raise ServiceError(
-                    f"{service.name} exited with {service.process.returncode}:\n{service.log_tail()}"
-                )
+                code = service.process.returncode
+                raise ServiceError(f"{service.name} exited with {code}:\n{service.log_tail()}")
             try:
                 if client.get(service.url + path).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
             time.sleep(0.05)
-    raise ServiceError(f"{service.name}: {path} not 200 within {timeout:.0f} s:\n{service.log_tail()}")
+    raise ServiceError(
+        f"{service.name}: {path} not 200 within {timeout:.0f} s:\n{service.log_tail()}"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m contract.services venv NAME``: build (or reuse) NAME's env, print its path."""
-    import argparse
-
     parser = argparse.ArgumentParser(prog="python -m contract.services")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("venv", help="print a service's pinned virtualenv").add_argument("name")

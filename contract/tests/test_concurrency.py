@@ -35,9 +35,7 @@ def test_one_worker_waits_on_the_database_concurrently(service: Deployment) -> N
     assert elapsed < DELAY * CONCURRENT / 2, f"{elapsed:.2f} s for {CONCURRENT} lookups"
 
 
-def test_load_is_correct_and_bounded_by_the_pool(
-    service: Deployment, database: Database
-) -> None:
+def test_load_is_correct_and_bounded_by_the_pool(service: Deployment, database: Database) -> None:
     names = [PROBE_NAMES[i % len(PROBE_NAMES)] for i in range(LOAD)]
     expected = {name: database.lookup(name) for name in set(names)}
     peak = 0

@@ -34,7 +34,8 @@ def test_rows_have_the_contract_shape(service: Deployment) -> None:
         assert set(row) == KEYS
         assert type(row["id"]) is int
         assert row["name"] == "dup"
-        assert TIMESTAMP.match(row["create_time"]) and TIMESTAMP.match(row["update_time"])
+        assert TIMESTAMP.match(row["create_time"])
+        assert TIMESTAMP.match(row["update_time"])
 
 
 def test_timestamps_are_utc_and_null_is_null(service: Deployment) -> None:
