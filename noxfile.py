@@ -67,5 +67,12 @@ def contract(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
+@nox.session(python=PYTHON, default=False)
+def up(session: nox.Session) -> None:
+    """The four services on ports 8001-8004 against a seeded database, until Ctrl-C."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "contract"))
+    session.run("python", "-m", "contract.up", *session.posargs)
+
+
 if __name__ == "__main__":
     nox.main()
