@@ -64,7 +64,7 @@ def contract(session: nox.Session) -> None:
     `nox -s contract -- --service flask` tests one; DATABASE_URL picks the server.
     """
     session.install(*nox.project.dependency_groups(PYPROJECT, "contract"))
-    session.run("pytest", *session.posargs)
+    session.run("python", "-m", "pytest", *session.posargs)
 
 
 @nox.session(python=PYTHON, default=False)

@@ -1,7 +1,7 @@
 """Fixtures: one real database per session, each service started once, behind its own proxy.
 
-Every test that takes ``service`` runs once per selected service (``--service NAME``, repeatable;
-default: all in ``contract/services.toml``). Tests never branch on the service's name.
+Every test that takes ``service`` runs once per selected service (see ``contract.pytest_plugin``).
+Tests never branch on the service's name.
 """
 
 from __future__ import annotations
@@ -18,43 +18,18 @@ import pytest
 from contract.database import Database, provide_database
 from contract.fixtures import load_fixtures
 from contract.proxy import DelayProxy
-from contract.services import RunningService, ServiceError, ServiceSpec, discover, run_service
+from contract.pytest_plugin import SPECS
+from contract.services import RunningService, ServiceSpec, run_service
 
 # Short timeouts keep the failure tests fast; the defaults are CONTRACT.md's business.
 TEST_ENV = {
     "WEB_CONCURRENCY": "1",
     "DB_POOL_SIZE": "10",
     "DB_POOL_TIMEOUT": "2",
-    "DB_CONNECT_TIMEOUT": "1",
+    "DB_CONNECT_TIMEOUT": "2",
     "DB_QUERY_TIMEOUT": "2",
 }
 POOL_SIZE = int(TEST_ENV["DB_POOL_SIZE"])
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--service",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="test only this service (repeatable); default: every service in services.toml",
-    )
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    try:
-        config.stash[SPECS] = discover(config.getoption("service") or None)
-    except ServiceError as error:
-        raise pytest.UsageError(str(error)) from error
-
-
-SPECS = pytest.StashKey[list[ServiceSpec]]()
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "service_name" in metafunc.fixturenames:
-        names = [spec.name for spec in metafunc.config.stash[SPECS]]
-        metafunc.parametrize("service_name", names, scope="session")
 
 
 @dataclass

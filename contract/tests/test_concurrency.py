@@ -16,7 +16,9 @@ from contract.database import Database
 from contract.fixtures import PROBE_NAMES
 from contract.tests.conftest import POOL_SIZE, Deployer, Deployment
 
-DELAY = 0.3
+DELAY = 0.25
+WARM_DELAY = 0.05
+WARM_BURSTS = 5
 CONCURRENT = 8  # below the pool size: the test is about the worker, not the pool
 LOAD = 300
 COLD_START = 64
@@ -24,15 +26,26 @@ COLD_START = 64
 
 def test_one_worker_waits_on_the_database_concurrently(service: Deployment) -> None:
     paths = [demo_path("dup")] * CONCURRENT
-    assert all(a.status == 200 for a in burst(service.url, paths))  # connections opened
+    # Warm up with a little latency, so that the lookups overlap and the pool opens
+    # CONCURRENT connections: opening one costs several round trips, and some pools open
+    # connections one at a time. The measured bursts are then lookups only. (A worker that
+    # serialises requests never needs a second connection; its timing fails below.)
+    service.proxy.delay = WARM_DELAY
+    for _ in range(WARM_BURSTS):
+        assert all(a.status == 200 for a in burst(service.url, paths))
+        if service.held_connections() >= CONCURRENT:
+            break
     service.proxy.delay = DELAY
-    started = time.perf_counter()
-    answers = burst(service.url, paths)
-    elapsed = time.perf_counter() - started
-    assert all(a.status == 200 for a in answers)
+    timings = []
+    for _ in range(2):
+        started = time.perf_counter()
+        answers = burst(service.url, paths)
+        timings.append(time.perf_counter() - started)
+        assert all(a.status == 200 for a in answers)
+    elapsed = min(timings)
     assert elapsed >= DELAY  # the latency really was in the path
-    # Serialised, this takes CONCURRENT x DELAY = 2.4 s; cooperative, about one DELAY.
-    assert elapsed < DELAY * CONCURRENT / 2, f"{elapsed:.2f} s for {CONCURRENT} lookups"
+    # Serialised, this takes CONCURRENT x DELAY = 2 s; cooperative, about one DELAY.
+    assert elapsed < DELAY * CONCURRENT / 2, f"{timings} s for {CONCURRENT} lookups"
 
 
 def test_load_is_correct_and_bounded_by_the_pool(service: Deployment, database: Database) -> None:
