@@ -74,5 +74,18 @@ def up(session: nox.Session) -> None:
     session.run("python", "-m", "contract.up", *session.posargs)
 
 
+@nox.session(python=PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """The comparison: seed, load each service in turn, write the report (`-- --quick`: ~1 min).
+
+    `nox -s bench -- --rows 100000 --service flask`; DATABASE_URL picks the server.
+    """
+    session.install("--require-hashes", "-r", "loadtest/requirements.txt")
+    session.install("--no-deps", "-e", "./loadtest")  # editable: always the working tree's code
+    session.install(*nox.project.dependency_groups(PYPROJECT, "contract"))  # the kit's needs
+    # The glue imports the kit (contract/) from the repository root; the package never does.
+    session.run("python", "loadtest/bench.py", *session.posargs, env={"PYTHONPATH": str(ROOT)})
+
+
 if __name__ == "__main__":
     nox.main()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
+import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,3 +49,20 @@ async def _burst(base_url: str, paths: Sequence[str], timeout: float) -> list[An
 def burst(base_url: str, paths: Sequence[str], timeout: float = 30.0) -> list[Answer]:
     """Send every request at once (one connection each); answers in request order."""
     return asyncio.run(_burst(base_url, paths, timeout))
+
+
+def exchange(address: tuple[str, int], data: bytes, timeout: float = 10.0) -> bytes:
+    """Write raw bytes to a server and read until it closes or goes quiet for ``timeout``."""
+    chunks = []
+    with socket.create_connection(address, timeout=timeout) as sock:
+        with contextlib.suppress(OSError):  # it may hang up before reading everything
+            sock.sendall(data)
+        with contextlib.suppress(TimeoutError, ConnectionError):
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def statuses(raw: bytes) -> list[int]:
+    """The status codes of the HTTP/1.1 responses in a raw byte stream, in order."""
+    return [int(code) for code in re.findall(rb"(?m)^HTTP/1\.[01] (\d{3}) ", raw)]

@@ -22,7 +22,7 @@ from urllib.parse import quote, unquote, urlsplit
 import pymysql
 import pymysql.cursors
 
-from contract.mysqld import throwaway_server
+from contract.mysqld import ThrowawayServer, throwaway_server
 
 SCHEMA = Path(__file__).with_name("schema.sql")
 LOOKUP = "SELECT id, name, create_time, update_time FROM demo_data WHERE name = %s ORDER BY id"
@@ -83,6 +83,8 @@ class Database:
 
     server: ServerAddress
     name: str
+    # The server process, when the kit started it (None with DATABASE_URL): tests may restart it.
+    process: ThrowawayServer | None = None
     _users: list[str] = field(default_factory=list)
 
     @property
@@ -163,12 +165,14 @@ def provide_database(prefix: str = "contract") -> Iterator[Database]:
     """Yield a scratch database on ``DATABASE_URL``'s server or on a throw-away one."""
     with ExitStack() as stack:
         url = os.environ.get("DATABASE_URL")
+        process = None
         if url:
             server = ServerAddress.from_url(url)
         else:
-            host, port = stack.enter_context(throwaway_server())
-            server = ServerAddress(host=host, port=port, user="root")
-        database = Database(server=server, name=f"{prefix}_{secrets.token_hex(4)}")
+            process = stack.enter_context(throwaway_server())
+            server = ServerAddress(host=process.host, port=process.port, user="root")
+        name = f"{prefix}_{secrets.token_hex(4)}"
+        database = Database(server=server, name=name, process=process)
         with server.connect() as conn, conn.cursor() as cursor:
             cursor.execute(f"CREATE DATABASE `{database.name}` CHARACTER SET utf8mb4")
         stack.callback(database.drop)

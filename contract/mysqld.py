@@ -75,26 +75,26 @@ def _initialise(binary: Path, is_mariadb: bool, datadir: Path, user_args: list[s
         raise ServerUnavailableError(f"{command[0]} failed:\n{result.stdout}\n{result.stderr}")
 
 
-@contextmanager
-def throwaway_server() -> Iterator[tuple[str, int]]:
-    """Start a server in a temporary directory; yield its (host, port); remove it on exit."""
-    binary, is_mariadb = find_server()
-    # mysqld refuses to run as root unless told to; a normal user needs nothing.
-    user_args = ["--user=root"] if os.geteuid() == 0 else []
-    with tempfile.TemporaryDirectory(prefix="contract-mysqld-") as tmp:
-        datadir = Path(tmp) / "data"
-        _initialise(binary, is_mariadb, datadir, user_args)
-        port = free_port()
-        log = Path(tmp) / "server.log"
-        command = [
-            str(binary),
+class ThrowawayServer:
+    """A server process on a data directory of its own; ``restart()`` keeps data and port."""
+
+    def __init__(self, root: Path) -> None:
+        self.binary, self.is_mariadb = find_server()
+        # mysqld refuses to run as root unless told to; a normal user needs nothing.
+        user_args = ["--user=root"] if os.geteuid() == 0 else []
+        datadir = root / "data"
+        _initialise(self.binary, self.is_mariadb, datadir, user_args)
+        self.host, self.port = "127.0.0.1", free_port()
+        self.log = root / "server.log"
+        self.command = [
+            str(self.binary),
             "--no-defaults",
             f"--datadir={datadir}",
-            f"--socket={Path(tmp) / 'mysqld.sock'}",
-            f"--pid-file={Path(tmp) / 'mysqld.pid'}",
-            f"--log-error={log}",
-            "--bind-address=127.0.0.1",
-            f"--port={port}",
+            f"--socket={root / 'mysqld.sock'}",
+            f"--pid-file={root / 'mysqld.pid'}",
+            f"--log-error={self.log}",
+            f"--bind-address={self.host}",
+            f"--port={self.port}",
             "--skip-name-resolve",
             "--max-connections=2000",
             "--innodb-buffer-pool-size=512M",
@@ -103,19 +103,43 @@ def throwaway_server() -> Iterator[tuple[str, int]]:
             "--local-infile=1",
             *user_args,
         ]
-        if not is_mariadb:
-            command.append("--mysqlx=OFF")  # a second port we would have to pick and free
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        if not self.is_mariadb:
+            self.command.append("--mysqlx=OFF")  # a second port we would have to pick and free
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(
+            self.command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
+        _wait_until_up(self._process, self.port, self.log)
+
+    def stop(self) -> None:
+        """A clean shutdown, as an operator's restart does: clients see their links close."""
+        if self._process is None:
+            return
+        self._process.terminate()
         try:
-            _wait_until_up(process, port, log)
-            yield "127.0.0.1", port
+            self._process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@contextmanager
+def throwaway_server() -> Iterator[ThrowawayServer]:
+    """Start a server in a temporary directory; yield it; stop and remove it on exit."""
+    with tempfile.TemporaryDirectory(prefix="contract-mysqld-") as tmp:
+        server = ThrowawayServer(Path(tmp))
+        server.start()
+        try:
+            yield server
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            server.stop()
 
 
 def _wait_until_up(process: subprocess.Popen[bytes], port: int, log: Path) -> None:

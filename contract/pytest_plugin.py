@@ -6,11 +6,19 @@ before pytest reads the test folders' conftest files.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import pytest
+from hypothesis import settings
 
 from contract.services import ServiceError, ServiceSpec, discover
 
 SPECS = pytest.StashKey[list[ServiceSpec]]()
+FIGURES = pytest.StashKey[dict[str, dict[str, str]]]()
+
+# `--hypothesis-profile fuzz` (nox -s fuzz) raises the budget of the property tests.
+settings.register_profile("default", max_examples=60)
+settings.register_profile("fuzz", max_examples=1500)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -21,9 +29,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME",
         help="test only this service (repeatable); default: every service in services.toml",
     )
+    parser.addoption(
+        "--budget",
+        choices=("short", "full"),
+        default="short",
+        help="size of the long-running fault tests: short for CI, full for nox -s faults",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    figures: dict[str, dict[str, str]] = defaultdict(dict)
+    config.stash[FIGURES] = figures
     try:
         config.stash[SPECS] = discover(config.getoption("service") or None)
     except ServiceError as error:
@@ -34,3 +50,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "service_name" in metafunc.fixturenames:
         names = [spec.name for spec in metafunc.config.stash[SPECS]]
         metafunc.parametrize("service_name", names, scope="session")
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """What the fault tests measured (recovery times, connections, memory), per service."""
+    figures = config.stash.get(FIGURES, {})
+    if not figures:
+        return
+    terminalreporter.section("measured")
+    for service, values in sorted(figures.items()):
+        line = ", ".join(f"{key} {value}" for key, value in sorted(values.items()))
+        terminalreporter.write_line(f"{service:>10}: {line}")

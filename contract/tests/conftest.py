@@ -7,7 +7,7 @@ Tests never branch on the service's name.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,10 +15,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from contract.client import burst, demo_path
 from contract.database import Database, provide_database
 from contract.fixtures import load_fixtures
 from contract.proxy import DelayProxy
-from contract.pytest_plugin import SPECS
+from contract.pytest_plugin import FIGURES, SPECS
 from contract.services import RunningService, ServiceSpec, run_service
 
 # Short timeouts keep the failure tests fast; the defaults are CONTRACT.md's business.
@@ -54,6 +55,21 @@ class Deployment:
 
     def held_connections(self) -> int:
         return self.database.connections(self.user)
+
+    def warm(self, connections: int, attempts: int = 5) -> None:
+        """Make the pool hold ``connections`` at once, so a measurement is not about connecting.
+
+        Lookups overlap under a little latency, so the pool opens connections; opening one
+        costs several round trips, and some pools open them one at a time, hence the retries.
+        (A worker that serialises requests never needs a second connection: the measurement
+        that follows then shows it.)
+        """
+        self.proxy.delay = 0.05
+        for _ in range(attempts):
+            assert all(a.status == 200 for a in burst(self.url, [demo_path("dup")] * connections))
+            if self.held_connections() >= connections:
+                break
+        self.proxy.delay = 0.0
 
 
 class Deployer:
@@ -128,3 +144,13 @@ def service(deployer: Deployer, service_name: str) -> Iterator[Deployment]:
 def all_services(deployer: Deployer, pytestconfig: pytest.Config) -> list[Deployment]:
     """Every selected service's long-running instance, for side-by-side comparisons."""
     return [deployer.get(spec.name) for spec in pytestconfig.stash[SPECS]]
+
+
+@pytest.fixture
+def record(pytestconfig: pytest.Config, service_name: str) -> Callable[[str, str], None]:
+    """``record("recovery", "1.2 s")``: a figure shown in the run's summary, per service."""
+
+    def record(key: str, value: str) -> None:
+        pytestconfig.stash[FIGURES][service_name][key] = value
+
+    return record

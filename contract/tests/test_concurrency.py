@@ -17,8 +17,6 @@ from contract.fixtures import PROBE_NAMES
 from contract.tests.conftest import POOL_SIZE, Deployer, Deployment
 
 DELAY = 0.25
-WARM_DELAY = 0.05
-WARM_BURSTS = 5
 CONCURRENT = 8  # below the pool size: the test is about the worker, not the pool
 LOAD = 300
 COLD_START = 64
@@ -26,15 +24,7 @@ COLD_START = 64
 
 def test_one_worker_waits_on_the_database_concurrently(service: Deployment) -> None:
     paths = [demo_path("dup")] * CONCURRENT
-    # Warm up with a little latency, so that the lookups overlap and the pool opens
-    # CONCURRENT connections: opening one costs several round trips, and some pools open
-    # connections one at a time. The measured bursts are then lookups only. (A worker that
-    # serialises requests never needs a second connection; its timing fails below.)
-    service.proxy.delay = WARM_DELAY
-    for _ in range(WARM_BURSTS):
-        assert all(a.status == 200 for a in burst(service.url, paths))
-        if service.held_connections() >= CONCURRENT:
-            break
+    service.warm(CONCURRENT)
     service.proxy.delay = DELAY
     timings = []
     for _ in range(2):
