@@ -68,6 +68,26 @@ def contract(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
+def faults(session: nox.Session) -> None:
+    """The fault and hostile-input tests at full size (a long run of minutes per service)."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "contract"))
+    session.run(
+        "python", "-m", "pytest", "--budget", "full",
+        "contract/tests/test_faults.py", "contract/tests/test_hostile.py", *session.posargs,
+    )  # fmt: skip
+
+
+@nox.session(python=PYTHON, default=False)
+def fuzz(session: nox.Session) -> None:
+    """The property tests with a large hypothesis budget (the contract runs a short one)."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "contract"))
+    session.run(
+        "python", "-m", "pytest", "--hypothesis-profile", "fuzz",
+        "contract/tests/test_properties.py", *session.posargs,
+    )  # fmt: skip
+
+
+@nox.session(python=PYTHON, default=False)
 def up(session: nox.Session) -> None:
     """The four services on ports 8001-8004 against a seeded database, until Ctrl-C."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "contract"))
