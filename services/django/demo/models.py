@@ -1,0 +1,21 @@
+"""The blog's table, mapped for the ORM; contract/schema.sql is its only DDL.
+
+``managed = False``: Django never creates, alters or migrates it.
+https://docs.djangoproject.com/en/6.1/ref/models/options/#managed
+"""
+
+from django.db import models
+
+
+class DemoData(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    name = models.CharField(max_length=255, db_index=True)
+    create_time = models.DateTimeField(null=True)
+    update_time = models.DateTimeField(null=True)
+
+    class Meta:
+        managed = False
+        db_table = "demo_data"
+
+    def __str__(self) -> str:
+        return self.name
