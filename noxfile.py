@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import nox
@@ -15,26 +16,31 @@ import nox
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv"
 nox.options.download_python = "never"  # no interpreter downloads here: use the installed ones
-nox.options.sessions = ["lint", "contract"]
+nox.options.sessions = ["lint", "service", "helm", "contract"]
 nox.options.reuse_venv = "yes"
 
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 PYTHON = "3.12"  # the images' Python
+# The kit's manifest names the services; the noxfile does not keep a second list.
+SERVICES = list(tomllib.loads((ROOT / "contract/services.toml").read_text()))
 
 
 def _expose_pyenv_python() -> None:
-    """Let nox and uv find pyenv's 3.12 without a global `pyenv shell`."""
-    if "PYENV_VERSION" in os.environ or not shutil.which("pyenv"):
+    """Let nox and uv find pyenv's 3.12 beside the default Python, without `pyenv shell`."""
+    if not shutil.which("pyenv"):
         return
-    latest = subprocess.run(
-        ["pyenv", "latest", PYTHON], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    current = subprocess.run(
-        ["pyenv", "version-name"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    if latest:
+    # pyenv's own Python may have set PYENV_VERSION to itself by now.
+    current = os.environ.get("PYENV_VERSION") or _pyenv("version-name")
+    if any(version.startswith(PYTHON) for version in current.split(":")):
+        return
+    if latest := _pyenv("latest", PYTHON):
         os.environ["PYENV_VERSION"] = ":".join(v for v in (current, latest) if v)
+
+
+def _pyenv(*args: str) -> str:
+    result = subprocess.run(["pyenv", *args], capture_output=True, text=True, check=False)
+    return result.stdout.strip()
 
 
 _expose_pyenv_python()
@@ -43,18 +49,35 @@ os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """Ruff and mypy over the kit and the noxfile; each service with its own settings."""
+    """Ruff and mypy over the repository's own code (each service lints itself: `service`)."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
-    # Each service is checked with its own settings, against its own pinned environment.
-    for service in sorted(path for path in (ROOT / "services").iterdir() if path.is_dir()):
-        venv = session.run("python", "-m", "contract.services", "venv", service.name, silent=True)
-        with session.chdir(service):
-            session.run("ruff", "check", ".")
-            session.run("ruff", "format", "--check", ".")
-            session.run("mypy", "--python-executable", f"{str(venv).strip()}/bin/python", ".")
+
+
+@nox.session(python=PYTHON)
+@nox.parametrize("name", SERVICES)
+def service(session: nox.Session, name: str) -> None:
+    """One service on its own: its pins, its lint settings, its test-client smoke tests."""
+    folder = ROOT / "services" / name
+    pyproject = nox.project.load_toml(folder / "pyproject.toml")
+    session.install("--require-hashes", "-r", str(folder / "requirements.txt"))
+    session.install(*nox.project.dependency_groups(pyproject, "lint", "test"))
+    with session.chdir(folder):
+        session.run("ruff", "check", ".")
+        session.run("ruff", "format", "--check", ".")
+        session.run("mypy", ".")
+        session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def helm(session: nox.Session) -> None:
+    """Lint, render and validate the Helm charts offline; policy and Dockerfile checks."""
+    tests = nox.project.load_toml(ROOT / "deploy/helm/tests/pyproject.toml")
+    session.install(*nox.project.dependency_groups(tests, "lint"))
+    session.run("mypy", "--config-file", "deploy/helm/tests/pyproject.toml", "deploy/helm/tests")
+    session.run("python", "-m", "pytest", "deploy/helm/tests", *session.posargs)
 
 
 @nox.session(python=PYTHON)
