@@ -5,6 +5,7 @@ shutdowns under load, long runs. Every figure a test measures is shown in the ru
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -223,14 +224,16 @@ def test_long_run_stays_flat(
 
     def run(duration: int) -> int:
         out = subprocess.run(
-            [wrk, "-t1", "-c32", f"-d{duration}s", "--latency", url],
+            [wrk, "-t1", "-c32", f"-d{duration}s", "--timeout", "10s", url],
             capture_output=True,
             text=True,
             check=True,
             timeout=duration + 30,
         ).stdout
         assert "Non-2xx" not in out, out
-        assert "Socket errors" not in out, out
+        # Slowness is the benchmarks' business; a broken connection is a failure here.
+        errors = re.search(r"connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+        assert errors is None or sum(map(int, errors.groups())) == 0, out
         return int(next(line for line in out.splitlines() if "requests in" in line).split()[0])
 
     run(2)  # warm: caches, pools and allocator arenas at their working size

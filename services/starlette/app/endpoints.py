@@ -1,0 +1,38 @@
+"""The four endpoints (CONTRACT.md, "Endpoints"). Errors are raised and left to app.errors."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app import db
+from app.query import random_name, requested_name
+from app.responses import ORJSONResponse
+
+if TYPE_CHECKING:  # app.main imports this module to build its routes
+    from app.main import State
+
+
+async def demo(request: Request[State]) -> Response:
+    """The blog's lookup: rows named ``name``, or a random blog-style name when none is given."""
+    name = requested_name(request.scope["query_string"]) or random_name()
+    rows = await db.find_by_name(request.state["database"], name)
+    return ORJSONResponse(rows)
+
+
+async def idle(request: Request[State]) -> Response:
+    """The blog's "idle" test: no database."""
+    return ORJSONResponse({"status": "idle"})
+
+
+async def healthz(request: Request[State]) -> Response:
+    """Liveness: the process answers. Never touches the database."""
+    return ORJSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request[State]) -> Response:
+    """Readiness: the table answers through the pool within its timeouts, else 503."""
+    await db.ping(request.state["database"])
+    return ORJSONResponse({"status": "ready"})
