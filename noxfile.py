@@ -16,7 +16,7 @@ import nox
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv"
 nox.options.download_python = "never"  # no interpreter downloads here: use the installed ones
-nox.options.sessions = ["lint", "service", "helm", "contract"]
+nox.options.sessions = ["lint", "service", "loadtest", "helm", "contract"]
 nox.options.reuse_venv = "yes"
 
 ROOT = Path(__file__).parent
@@ -72,6 +72,21 @@ def service(session: nox.Session, name: str) -> None:
 
 
 @nox.session(python=PYTHON)
+def loadtest(session: nox.Session) -> None:
+    """The load-test package: its lint, its Dockerfile, its tests (a real database)."""
+    pyproject = nox.project.load_toml(ROOT / "loadtest/pyproject.toml")
+    session.install("--require-hashes", "-r", "loadtest/requirements.txt")
+    session.install("--no-deps", "-e", "./loadtest")
+    session.install(*nox.project.dependency_groups(pyproject, "dev"))
+    with session.chdir(ROOT / "loadtest"):
+        session.run("ruff", "check", ".")
+        session.run("ruff", "format", "--check", ".")
+        session.run("mypy")
+        session.run("hadolint", "Dockerfile")
+        session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def helm(session: nox.Session) -> None:
     """Lint, render and validate the Helm charts offline; policy and Dockerfile checks."""
     tests = nox.project.load_toml(ROOT / "deploy/helm/tests/pyproject.toml")
@@ -119,7 +134,7 @@ def up(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
-    """The comparison: seed, load each service in turn, write the report (`-- --quick`: ~1 min).
+    """The comparison: seed, load each service in turn, report (`-- --quick`: 1-2 min smoke).
 
     `nox -s bench -- --rows 100000 --service flask`; DATABASE_URL picks the server.
     """
