@@ -7,6 +7,7 @@ Tests never branch on the service's name.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
@@ -34,6 +35,13 @@ POOL_SIZE = int(TEST_ENV["DB_POOL_SIZE"])
 
 
 @dataclass
+class ConnectionPeak:
+    """The most connections a service was seen holding."""
+
+    value: int = 0
+
+
+@dataclass
 class Deployment:
     """A running service, the proxy it reaches MySQL through, and its own MySQL user."""
 
@@ -55,6 +63,25 @@ class Deployment:
 
     def held_connections(self) -> int:
         return self.database.connections(self.user)
+
+    @contextmanager
+    def connection_peak(self, every: float = 0.02) -> Iterator[ConnectionPeak]:
+        """Sample the connections this service holds, in a thread, while the block runs."""
+        peak = ConnectionPeak()
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.is_set():
+                peak.value = max(peak.value, self.held_connections())
+                done.wait(every)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            yield peak
+        finally:
+            done.set()
+            watcher.join()
 
     def warm(self, connections: int, attempts: int = 5) -> None:
         """Make the pool hold ``connections`` at once, so a measurement is not about connecting.

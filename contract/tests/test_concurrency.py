@@ -8,7 +8,6 @@ N concurrent lookups must take about one round trip, not N.
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 from contract.client import burst, demo_path
@@ -41,25 +40,11 @@ def test_one_worker_waits_on_the_database_concurrently(service: Deployment) -> N
 def test_load_is_correct_and_bounded_by_the_pool(service: Deployment, database: Database) -> None:
     names = [PROBE_NAMES[i % len(PROBE_NAMES)] for i in range(LOAD)]
     expected = {name: database.lookup(name) for name in set(names)}
-    peak = 0
-    done = threading.Event()
-
-    def watch() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, service.held_connections())
-            done.wait(0.02)
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    try:
+    with service.connection_peak() as peak:
         answers = burst(service.url, [demo_path(name) for name in names])
-    finally:
-        done.set()
-        watcher.join()
     assert [a.status for a in answers] == [200] * LOAD
     assert all(json.loads(a.body) == expected[name] for a, name in zip(answers, names, strict=True))
-    assert 0 < peak <= POOL_SIZE, f"held {peak} connections with a pool of {POOL_SIZE}"
+    assert 0 < peak.value <= POOL_SIZE, f"held {peak.value} connections with a pool of {POOL_SIZE}"
     assert service.held_connections() <= POOL_SIZE
 
 

@@ -157,30 +157,16 @@ def test_slow_and_stalled_database(service: Deployment, record: Record) -> None:
 def test_pool_exhausted_fails_fast_and_never_overflows(service: Deployment, record: Record) -> None:
     service.warm(POOL_SIZE)
     service.proxy.delay = 1.0  # each lookup holds its connection about a second
-    peak = 0
-    done = threading.Event()
-
-    def watch() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, service.held_connections())
-            done.wait(0.05)
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    try:
+    with service.connection_peak() as peak:
         answers = burst(service.url, [demo_path("dup")] * (POOL_SIZE * 4))
-    finally:
-        done.set()
-        watcher.join()
     statuses = Counter(a.status for a in answers)
     assert set(statuses) <= {200, 503}, statuses
     assert statuses[200] >= POOL_SIZE
     assert statuses[503] > 0, "40 lookups of a second each through 10 connections in 2 s"
     waited = [a.seconds for a in answers if a.status == 503]
     assert max(waited) < POOL_TIMEOUT + 1.5 + 1.0, waited  # the wait, plus a query in flight
-    assert peak <= POOL_SIZE, f"held {peak} connections with a pool of {POOL_SIZE}"
-    record("pool", f"{statuses[200]} ok, {statuses[503]} fast 503s, peak {peak}/{POOL_SIZE}")
+    assert peak.value <= POOL_SIZE, f"held {peak.value} connections with a pool of {POOL_SIZE}"
+    record("pool", f"{statuses[200]} ok, {statuses[503]} fast 503s, peak {peak.value}/{POOL_SIZE}")
 
 
 def test_graceful_shutdown_under_load(
