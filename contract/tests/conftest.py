@@ -65,7 +65,7 @@ class Deployment:
         return self.database.connections(self.user)
 
     @contextmanager
-    def connection_peak(self, every: float = 0.02) -> Iterator[ConnectionPeak]:
+    def connection_peak(self, every: float = 0.05) -> Iterator[ConnectionPeak]:
         """Sample the connections this service holds, in a thread, while the block runs."""
         peak = ConnectionPeak()
         done = threading.Event()

@@ -1,0 +1,38 @@
+"""Strict parsing of the raw query string (CONTRACT.md, "Query strings").
+
+werkzeug's ``request.args`` replaces undecodable bytes silently, so ``/demo`` reads
+``request.query_string`` (the raw bytes) and parses it here with ``urllib.parse.parse_qsl``
+in strict mode: https://docs.python.org/3/library/urllib.parse.html#urllib.parse.parse_qsl
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl
+
+from app.errors import InvalidName, InvalidQuery
+
+MAX_NAME = 255  # characters (code points): the column is varchar(255) in utf8mb4
+
+# parse_qsl leaves a "%" without two hex digits as it is; the contract rejects it.
+_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+# Raw bytes above 0x7F stand for themselves, like their %XX escapes: escape them so that UTF-8
+# is checked once, over the fully percent-decoded bytes.
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+
+
+def name_parameter(query_string: bytes) -> str | None:
+    """The ``name`` parameter, or None when absent; raises InvalidQuery or InvalidName."""
+    if _BAD_ESCAPE.search(query_string):
+        raise InvalidQuery
+    ascii_query = _NON_ASCII.sub(lambda byte: b"%%%02X" % byte[0][0], query_string)
+    try:
+        pairs = parse_qsl(ascii_query.decode("ascii"), keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise InvalidQuery from None
+    names = [value for key, value in pairs if key == "name"]
+    if not names:
+        return None
+    if len(names) > 1 or not 0 < len(names[0]) <= MAX_NAME or "\x00" in names[0]:
+        raise InvalidName
+    return names[0]

@@ -1,0 +1,59 @@
+"""The four endpoints of CONTRACT.md, on one blueprint.
+
+https://flask.palletsprojects.com/en/stable/blueprints/ . Routes are GET only: werkzeug adds
+HEAD by itself, and create_app turns off Flask's automatic OPTIONS so that OPTIONS is a 405.
+``/demo/`` does not match ``/demo`` (strict slashes, no redirect): it is a 404.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from flask import Blueprint, current_app, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from app import query
+from app.db import LOOKUP, READY, fetch_all
+from app.errors import DatabaseUnavailable, one_line
+
+bp = Blueprint("demo", __name__)
+
+# The blog's random names: 76 characters, names of 1 to 253 characters.
+ALPHABET = "1234567890abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!@#$%^&*()_+=-"
+
+
+def random_name() -> str:
+    """A name drawn exactly as the blog's benchmark draws it."""
+    return "".join(random.choices(ALPHABET, k=random.randrange(1, 254)))
+
+
+@bp.get("/demo")
+def demo() -> list[Any]:
+    """The rows named ``name`` (or a random name), in id order."""
+    name = query.name_parameter(request.query_string)
+    return fetch_all(LOOKUP, name=name if name is not None else random_name())
+
+
+@bp.get("/idle")
+def idle() -> dict[str, str]:
+    """No database access: the blog's idle test."""
+    return {"status": "idle"}
+
+
+@bp.get("/healthz")
+def healthz() -> dict[str, str]:
+    """Liveness: the process answers; the database is not consulted."""
+    return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def readyz() -> dict[str, str]:
+    """Readiness: ``SELECT 1 FROM demo_data LIMIT 1`` works through the pool, in time."""
+    try:
+        fetch_all(READY)
+    except SQLAlchemyError as error:
+        # Any failure means "not ready", a missing table included (elsewhere that is a 500).
+        current_app.logger.error("not ready: %s", one_line(error))
+        raise DatabaseUnavailable from error
+    return {"status": "ready"}

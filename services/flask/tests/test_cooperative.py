@@ -1,0 +1,154 @@
+"""greenify really makes MySQLdb cooperative, the client's timeouts still hold, and why.
+
+These need a MySQL server: set TEST_DATABASE_URL=mysql://user:password@host:port/database
+(any database; the probes only run ``SELECT SLEEP(...)``). Each probe runs in its own Python
+process, since gevent's monkey patching and greenify's hooks are process-wide.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.config import database_url
+
+URL = os.environ.get("TEST_DATABASE_URL", "")
+pytestmark = pytest.mark.skipif(not URL, reason="TEST_DATABASE_URL is not set")
+SERVICE = Path(__file__).resolve().parent.parent
+
+PROBE = """
+import json, socket, sys, time
+from gevent import monkey
+monkey.patch_all()
+import gevent, greenify, MySQLdb
+from app.cooperative import client_library, patch_mysql_client
+
+mode, scenario, login, url = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
+if mode == "poll":
+    patch_mysql_client()  # what the service does
+elif mode == "patch_lib":
+    greenify.greenify()  # what greenify's README does
+    assert greenify.patch_lib(client_library())
+timeouts = {"connect_timeout": 1, "read_timeout": 1, "write_timeout": 1}
+
+def query(sql, **kwargs):
+    settings = {**login, **timeouts, **kwargs}
+    connection = MySQLdb.connect(**{k: v for k, v in settings.items() if v is not None})
+    try:
+        connection.query(sql)
+        connection.store_result()
+    finally:
+        connection.close()
+
+def lookups(database, count):
+    # count requests' worth of dataset use at once; returns how many failed
+    def one():
+        try:
+            database.begin()
+            list(database.query("SELECT SLEEP(0.2)"))
+        finally:
+            database.rollback()
+    greenlets = [gevent.spawn(one) for _ in range(count)]
+    gevent.joinall(greenlets)
+    return sum(not g.successful() for g in greenlets)
+
+started = time.perf_counter()
+error = failed = None
+try:
+    if scenario == "concurrent":
+        greenlets = [gevent.spawn(query, "SELECT SLEEP(0.2)") for _ in range(10)]
+        gevent.joinall(greenlets, raise_error=True)
+    elif scenario == "slow_query":
+        query("SELECT SLEEP(3)")
+    elif scenario in ("pool", "pool_dataset_lock"):
+        import dataset
+        from app import db
+        from app.config import from_environ
+        if scenario == "pool_dataset_lock":
+            db.Database.executable = dataset.Database.executable  # dataset's own checkout
+        settings = {"DATABASE_URL": url, "DB_POOL_SIZE": "2", "DB_POOL_TIMEOUT": "1"}
+        failed = lookups(db.connect(from_environ(settings)), 6)
+    elif scenario == "no_read_timeout":
+        query("SELECT SLEEP(0.5)", read_timeout=None)
+    elif scenario == "silent_server":
+        # Accepts TCP (the kernel does) but never sends MySQL's greeting.
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        query("SELECT 1", host="127.0.0.1", port=silent.getsockname()[1])
+except MySQLdb.OperationalError as exc:
+    error = exc.args[0]
+print(json.dumps({"seconds": time.perf_counter() - started, "error": error, "failed": failed}))
+"""
+
+
+def probe(mode: str, scenario: str) -> dict[str, Any]:
+    """Run one scenario in a fresh process; ``mode`` is none, poll or patch_lib."""
+    url = database_url(URL)
+    login = {
+        "host": url.host,
+        "port": url.port or 3306,
+        "user": url.username or "",
+        "password": url.password or "",
+        "database": url.database,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, mode, scenario, json.dumps(login), URL],
+        cwd=SERVICE,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=True,
+    )
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_queries_wait_concurrently() -> None:
+    blocking = probe("none", "concurrent")
+    cooperative = probe("poll", "concurrent")
+    assert blocking["seconds"] >= 2.0  # ten 0.2 s queries, one after the other
+    assert cooperative["seconds"] < 0.6  # all ten at once
+    assert blocking["error"] is None and cooperative["error"] is None
+
+
+@pytest.mark.parametrize("scenario", ["slow_query", "silent_server"])
+def test_timeouts_still_hold(scenario: str) -> None:
+    result = probe("poll", scenario)
+    assert result["error"] in (2013, 2006)  # lost connection / server gone away
+    assert result["seconds"] < 2.0  # the 1 s timeout, not the server's pace
+
+
+def test_a_missing_read_timeout_gives_up_at_once() -> None:
+    # Why db.py always sets one: greenify's poll hook turns "wait forever" into "don't wait".
+    result = probe("poll", "no_read_timeout")
+    assert result["error"] == 2013
+    assert result["seconds"] < 0.4
+
+
+def test_patch_lib_would_ignore_the_read_timeout() -> None:
+    # Why cooperative.py hooks poll() only: greenify's recv hook waits with no timeout, so a
+    # 3 s query outlives its 1 s read timeout (and a silent server would hang forever).
+    result = probe("patch_lib", "slow_query")
+    assert result["error"] is None
+    assert result["seconds"] >= 2.9
+
+
+def test_requests_share_a_small_pool() -> None:
+    # Six 0.2 s lookups through two connections: three rounds, nobody waits a whole timeout.
+    result = probe("poll", "pool")
+    assert result["failed"] == 0
+    assert result["seconds"] < 1.0
+
+
+def test_dataset_lock_would_time_requests_out() -> None:
+    # Why db.Database checks connections out outside dataset's lock: with dataset's own
+    # checkout, a request waiting for a connection holds the lock that the requests done with
+    # theirs need to give them back, so the waiters time out one after another.
+    result = probe("poll", "pool_dataset_lock")
+    assert result["failed"] >= 3
