@@ -20,6 +20,9 @@ from app.json_provider import OrjsonProvider
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure an instance of the Flask application."""
     app = Flask(__name__)
+    # Flask reads FLASK_DEBUG from the environment; a stray one in a container must not turn
+    # on debug behaviour (exceptions propagating past the JSON error handlers).
+    app.config["DEBUG"] = False
     # Every endpoint is GET/HEAD only; an OPTIONS answer would hide the 405 CONTRACT.md wants.
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     # JSON out through orjson, for the views' return values as for jsonify().
