@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import random
 import signal
+import tempfile
 import threading
 from contextlib import ExitStack
+from pathlib import Path
 from types import FrameType
 
 from contract.database import provide_database
@@ -42,9 +44,10 @@ def main(argv: list[str] | None = None) -> None:
         reader = database.create_reader("up")
         url = reader.url(database.name)
         print(f"database (admin): {database.url}\ndatabase (services): {url}", flush=True)
+        logs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="up-logs-")))
         for offset, spec in enumerate(discover(args.service)):
             service = stack.enter_context(
-                run_service(spec, database_url=url, port=args.port + offset)
+                run_service(spec, database_url=url, port=args.port + offset, log_dir=logs)
             )
             print(f"{spec.name:>10}: {service.url}/demo   (log: {service.log})", flush=True)
         print("Ctrl-C stops everything.", flush=True)
