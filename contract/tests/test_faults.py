@@ -205,7 +205,7 @@ def wrk() -> str:
 def test_long_run_stays_flat(
     service: Deployment, wrk: str, pytestconfig: pytest.Config, record: Record
 ) -> None:
-    seconds = 120 if pytestconfig.getoption("budget") == "full" else 8
+    seconds = 240 if pytestconfig.getoption("budget") == "full" else 8
     url = service.url + demo_path("dup")
 
     def run(duration: int) -> int:
