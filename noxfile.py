@@ -145,5 +145,15 @@ def bench(session: nox.Session) -> None:
     session.run("python", "loadtest/bench.py", *session.posargs, env={"PYTHONPATH": str(ROOT)})
 
 
+@nox.session(python=PYTHON, default=False)
+def perf(session: nox.Session) -> None:
+    """The micro-benchmark with wrk: services, bare floors, the blog's apps (`-- --smoke`: CI).
+
+    Writes results/perf-*.json and .md (format: perf/README.md); DATABASE_URL picks the server.
+    """
+    session.install(*nox.project.dependency_groups(PYPROJECT, "contract"))  # the kit's needs
+    session.run("python", "perf/run.py", *session.posargs, env={"PYTHONPATH": str(ROOT)})
+
+
 if __name__ == "__main__":
     nox.main()

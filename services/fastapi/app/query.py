@@ -2,19 +2,17 @@
 
 FastAPI's query parameters come from Starlette's parser, which replaces undecodable bytes
 silently; CONTRACT.md ("Query strings") wants them rejected. So ``/demo`` declares no query
-parameter: the ``DemoName`` dependency (https://fastapi.tiangolo.com/tutorial/dependencies/)
-reads the raw bytes from the ASGI scope and parses them with the standard library's form
-decoder in strict mode.
+parameter: ``requested_name`` reads the raw bytes from the ASGI scope and parses them with the
+standard library's form decoder in strict mode.
 """
 
 from __future__ import annotations
 
 import random
 import re
-from typing import Annotated
 from urllib.parse import parse_qsl
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 # The blog's alphabet and name lengths, for requests that give no name.
 ALPHABET = "1234567890abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!@#$%^&*()_+=-"
@@ -56,12 +54,6 @@ def parse_name(query_string: bytes) -> str | None:
     return names[0]
 
 
-async def demo_name(request: Request) -> str:
-    """The requested name, or a random blog name when none is given.
-
-    ``async`` so that FastAPI calls it on the event loop, not in its thread pool.
-    """
+def requested_name(request: Request) -> str:
+    """The requested name, or a random blog name when none is given."""
     return parse_name(request.scope["query_string"]) or random_name()
-
-
-DemoName = Annotated[str, Depends(demo_name)]

@@ -1,12 +1,14 @@
-"""The database: one bounded SQLAlchemy pool per worker, one pooled connection per request.
+"""The database: one bounded SQLAlchemy pool per worker, a pooled connection per statement.
 
 ``dataset`` (https://dataset.readthedocs.io/) gives every thread its own connection, and
 under gevent every greenlet is a thread. Outside a transaction it keeps that connection
 for good: the blog's service grew a connection per greenlet it ever ran. dataset 2 hands the
-connection back to the pool when a transaction ends, so each request runs in one: ``get_db``
-begins it (checking a connection out) and the ``teardown_appcontext`` handler ends it. This
-is the Flask tutorial's ``get_db``/``close_db`` pattern
-(https://flask.palletsprojects.com/en/stable/tutorial/database/) around a pool.
+connection back to the pool when a transaction ends, so each statement runs in one:
+``fetch_all`` begins it (checking a connection out), reads every row and ends it (handing the
+connection back) before the view goes on to build its response. A connection is held for a
+query's round trip rather than a whole request, so the pool's ten serve many more concurrent
+requests without queueing (perf/README.md). ``get_db`` is the Flask tutorial's accessor
+(https://flask.palletsprojects.com/en/stable/tutorial/database/), for the worker's pool.
 
 Pool settings: https://docs.sqlalchemy.org/en/21/core/pooling.html
 mysqlclient's connect() arguments: https://mysqlclient.readthedocs.io/user_guide.html#functions-and-attributes
@@ -20,8 +22,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import dataset
-from flask import Flask, current_app, g
-from sqlalchemy import Connection, TextClause, text
+from flask import Flask, current_app
+from sqlalchemy import Connection, Row
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -29,12 +31,15 @@ from app.errors import one_line
 
 EXTENSION = "dataset"
 
-# CONTRACT.md's lookup and readiness statements, parsed once. ``:name`` is a bound parameter:
-# mysqlclient escapes it with the connection's character set, never formatted into the SQL.
-LOOKUP = text(
-    "SELECT id, name, create_time, update_time FROM demo_data WHERE name = :name ORDER BY id"
-)
-READY = text("SELECT 1 FROM demo_data LIMIT 1")
+# CONTRACT.md's lookup and readiness statements, in mysqlclient's own paramstyle. The name is
+# a bound parameter: mysqlclient escapes it with the connection's character set, it is never
+# formatted into the SQL. They run as they are, through SQLAlchemy's exec_driver_sql() on
+# dataset's connection: dataset's query() would have SQLAlchemy look a text() construct up in
+# its compiled cache and process its parameters on every call, a tenth of /demo's time
+# (perf/README.md) for a statement that never changes.
+LOOKUP = "SELECT id, name, create_time, update_time FROM demo_data WHERE name = %s ORDER BY id"
+LOOKUP_COLUMNS = ("id", "name", "create_time", "update_time")
+READY = "SELECT 1 FROM demo_data LIMIT 1"
 
 
 class Database(dataset.Database):
@@ -63,9 +68,8 @@ class Database(dataset.Database):
 
 
 def init_app(app: Flask) -> None:
-    """Create the worker's pool (no connection yet) and release connections after requests."""
+    """Create the worker's pool (no connection yet)."""
     app.extensions[EXTENSION] = connect(app.config)
-    app.teardown_appcontext(close_db)
 
 
 def connect(config: Mapping[str, Any]) -> Database:
@@ -114,17 +118,13 @@ def connect_args(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def get_db() -> Database:
-    """The worker's database, with a pooled connection checked out for this request."""
-    if "db" not in g:
-        db: Database = current_app.extensions[EXTENSION]
-        # Checks a connection out for this greenlet: waits at most DB_POOL_TIMEOUT.
-        db.begin()
-        g.db = db
-    return g.db  # type: ignore[no-any-return]
+    """The worker's database: its pool, and a connection per greenlet while in a transaction."""
+    db: Database = current_app.extensions[EXTENSION]
+    return db
 
 
-def fetch_all(statement: TextClause, **params: Any) -> list[Mapping[str, Any]]:
-    """Every row of a read-only statement, on this request's connection.
+def fetch_all(sql: str, *args: Any) -> list[Row[Any]]:
+    """Every row of a read-only statement, on a pooled connection held only while it runs.
 
     A pooled connection can turn out dead (the server restarted, or a firewall dropped it).
     SQLAlchemy then invalidates it and the rest of the pool, and a read-only statement in
@@ -133,21 +133,27 @@ def fetch_all(statement: TextClause, **params: Any) -> list[Mapping[str, Any]]:
     """
     db = get_db()
     try:
-        return list(db.query(statement, **params))
+        return _fetch_all(db, sql, args)
     except DBAPIError as error:
         if not error.connection_invalidated:
             raise
-    db.rollback()  # gives the dead connection back
-    db.begin()  # checks out a new one
-    return list(db.query(statement, **params))
+    return _fetch_all(db, sql, args)  # the dead connection went back; this takes a new one
 
 
-def close_db(exception: BaseException | None = None) -> None:
-    """End the request's transaction, which returns its connection to the pool."""
-    db: Database | None = g.pop("db", None)
-    if db is not None:
-        # A rollback in autocommit mode sends nothing to the server (see connect()).
+def _fetch_all(db: Database, sql: str, args: tuple[Any, ...]) -> list[Row[Any]]:
+    # Checks a connection out for this greenlet: waits at most DB_POOL_TIMEOUT.
+    db.begin()
+    try:
+        return list(db.executable.exec_driver_sql(sql, args))
+    finally:
+        # Gives the connection back; a rollback in autocommit mode sends nothing to the
+        # server (see connect()).
         db.rollback()
+
+
+def find_by_name(name: str) -> list[dict[str, Any]]:
+    """CONTRACT.md's lookup: the rows named ``name``, in id order, as dicts."""
+    return [dict(zip(LOOKUP_COLUMNS, row, strict=True)) for row in fetch_all(LOOKUP, name)]
 
 
 def warm_up(app: Flask) -> None:

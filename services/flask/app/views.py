@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import query
-from app.db import LOOKUP, READY, fetch_all
+from app.db import READY, fetch_all, find_by_name
 from app.errors import DatabaseUnavailable, one_line
 
 bp = Blueprint("demo", __name__)
@@ -32,7 +32,7 @@ def random_name() -> str:
 def demo() -> list[Any]:
     """The rows named ``name`` (or a random name), in id order."""
     name = query.name_parameter(request.query_string)
-    return fetch_all(LOOKUP, name=name if name is not None else random_name())
+    return find_by_name(name if name is not None else random_name())
 
 
 @bp.get("/idle")

@@ -41,6 +41,10 @@ def main() -> None:
         lifespan="on",  # a failing lifespan stops the worker instead of serving without a pool
         access_log=settings.ACCESS_LOG,
         log_config=log_config(),
+        # Only access-log client addresses would use X-Forwarded-For, and by default uvicorn
+        # trusts it from 127.0.0.1 only: skip that per-request middleware.
+        proxy_headers=False,
+        server_header=False,  # don't name the server software in every response
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
 
