@@ -435,6 +435,12 @@ def summarise(
                         "p50_ms": round(statistics.median(m.p50_ms for m in runs), 3),
                         "p99_ms": round(statistics.median(m.p99_ms for m in runs), 3),
                         "target_cpu": round(statistics.median(m.target_cpu for m in runs), 2),
+                        "cpu_us_per_request": round(
+                            statistics.median(m.target_cpu / m.rps * 1e6 for m in runs if m.rps),
+                            1,
+                        )
+                        if any(m.rps for m in runs)
+                        else None,
                         "failures": sum(m.failures for m in runs),
                         "timeouts": sum(m.errors["timeout"] for m in runs),
                         "db_connections_max": max(m.db_connections for m in runs),
@@ -505,9 +511,12 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "req/s is the median over the rounds (min-max in the JSON); p50/p99 in ms; x floor: "
         "over the bare floor of the same stack; x blog: over the blog's app of the same "
-        "framework (goal in brackets); cpu: the target's CPU time in cores; conns: database "
-        "connections it held after a run (max); failures: non-2xx/3xx answers and socket "
-        "errors other than timeouts (timeouts after the slash).",
+        "framework (goal in brackets); cpu: the target's CPU time in cores (below about 0.9 "
+        "the target was not what limited the run: the load side or a neighbour was, so compare "
+        "its row with care); us/req: the target's CPU time per request, which a busy machine "
+        "disturbs less than req/s; conns: database connections it held after a run (max); "
+        "failures: non-2xx/3xx answers and socket errors other than timeouts (timeouts after "
+        "the slash).",
     ]
     for path in s["paths"]:
         for connections in s["connections"]:
@@ -515,8 +524,9 @@ def markdown(results: dict[str, Any]) -> str:
                 "",
                 f"## {path}, {connections} connections",
                 "",
-                "| target | req/s | p50 | p99 | x floor | x blog | cpu | conns | failures |",
-                "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+                "| target | req/s | p50 | p99 | x floor | x blog | cpu | us/req | conns "
+                "| failures |",
+                "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
             ]
             for row in results["summary"]:
                 if (row["path"], row["connections"]) != (path, connections):
@@ -528,13 +538,18 @@ def markdown(results: dict[str, Any]) -> str:
                 lines.append(
                     f"| {row['target']} | {row['rps']:,.0f} | {row['p50_ms']:.2f} "
                     f"| {row['p99_ms']:.2f} | {_ratio(row['ratio_floor'])} | {blog} "
-                    f"| {row['target_cpu']:.2f} | {row['db_connections_max']} "
+                    f"| {row['target_cpu']:.2f} | {_number(row['cpu_us_per_request'])} "
+                    f"| {row['db_connections_max']} "
                     f"| {row['failures']}/{row['timeouts']} |"
                 )
     lines += ["", "## Rows", "", "| target | `/demo` rows |", "|---|---|"]
     for target in results["targets"]:
         lines.append(f"| {target['name']} | {target['rows']} |")
     return "\n".join(lines) + "\n"
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:,.0f}"
 
 
 def _ratio(value: float | None) -> str:
