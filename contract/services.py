@@ -172,6 +172,12 @@ class RunningService:
     def pid(self) -> int:
         return self.process.pid
 
+    @property
+    def address(self) -> tuple[str, int]:
+        """(host, port) for a raw socket."""
+        host, port = self.url.removeprefix("http://").rsplit(":", 1)
+        return host, int(port)
+
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 

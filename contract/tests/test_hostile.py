@@ -25,8 +25,7 @@ def _request(target: bytes, *headers: bytes, body: bytes = b"", method: bytes = 
 
 
 def _answers(service: Deployment, raw: bytes) -> list[int]:
-    host, port = service.url.removeprefix("http://").split(":")
-    return statuses(exchange((host, int(port)), raw, timeout=10.0))
+    return statuses(exchange(service.running.address, raw, timeout=10.0))
 
 
 def _still_healthy(service: Deployment) -> None:
@@ -90,7 +89,6 @@ def test_beyond_limits_is_never_a_5xx(service: Deployment, case: str) -> None:
 
 
 def test_slow_clients_do_not_starve_the_others(service: Deployment) -> None:
-    host, port = service.url.removeprefix("http://").split(":")
     sockets: list[socket.socket] = []
     stop = threading.Event()
 
@@ -102,7 +100,7 @@ def test_slow_clients_do_not_starve_the_others(service: Deployment) -> None:
 
     try:
         for _ in range(50):
-            sock = socket.create_connection((host, int(port)), timeout=5)
+            sock = socket.create_connection(service.running.address, timeout=5)
             sock.sendall(b"GET /idle HTTP/1.1\r\nHost: test\r\nX-Slow: ")
             sockets.append(sock)
         dripper = threading.Thread(target=drip)
