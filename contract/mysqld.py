@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pymysql
 
+from contract.logfile import tail
 from contract.netutil import free_port
 
 # Debian and most distributions keep the server outside a normal user's PATH.
@@ -146,7 +147,7 @@ def _wait_until_up(process: subprocess.Popen[bytes], port: int, log: Path) -> No
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise ServerUnavailableError(f"The server exited at start:\n{_tail(log)}")
+            raise ServerUnavailableError(f"The server exited at start:\n{tail(log, 30)}")
         try:
             pymysql.connect(host="127.0.0.1", port=port, user="root", connect_timeout=1).close()
             return
@@ -154,12 +155,5 @@ def _wait_until_up(process: subprocess.Popen[bytes], port: int, log: Path) -> No
             time.sleep(0.1)
     process.kill()
     raise ServerUnavailableError(
-        f"The server did not answer within {START_TIMEOUT:.0f} s:\n{_tail(log)}"
+        f"The server did not answer within {START_TIMEOUT:.0f} s:\n{tail(log, 30)}"
     )
-
-
-def _tail(log: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no server log)"

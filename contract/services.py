@@ -29,6 +29,7 @@ from pathlib import Path
 import httpx
 from uv import find_uv_bin
 
+from contract.logfile import tail
 from contract.netutil import free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -179,7 +180,7 @@ class RunningService:
         return host, int(port)
 
     def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        return tail(self.log, lines)
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> int:
         """SIGTERM the whole process group, as Kubernetes would; SIGKILL after ``timeout``."""
