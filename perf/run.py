@@ -569,8 +569,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         " --warmup 0)",
     )
     parser.add_argument("--rows", type=int, help="blog rows to load (default 1,000,000)")
-    parser.add_argument("--rounds", type=int, help="interleaved measuring rounds (default 3)")
-    parser.add_argument("--duration", type=int, help="seconds per wrk run (default 2)")
+    parser.add_argument("--rounds", type=int, help="interleaved measuring rounds (default 5)")
+    parser.add_argument("--duration", type=int, help="seconds per wrk run (default 3)")
     parser.add_argument(
         "--warmup", type=int, help="seconds of warm-up per target and path (default 1; 0: none)"
     )
@@ -590,7 +590,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=ROOT / "results", help="results folder")
     args = parser.parse_args(argv)
     smoke = {"rows": 20_000, "rounds": 1, "duration": 1, "warmup": 0}
-    full = {"rows": 1_000_000, "rounds": 3, "duration": 2, "warmup": 1}
+    full = {"rows": 1_000_000, "rounds": 5, "duration": 3, "warmup": 1}
     for key, value in (smoke if args.smoke else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
