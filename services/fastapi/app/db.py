@@ -75,6 +75,13 @@ class Pool:
             init_command="SET time_zone = '+00:00'",
         )
         self.size = settings.DB_POOL_SIZE
+        # First come, first served: aiomysql's pool hands a returned connection to whichever
+        # task asks next, so a request arriving then overtakes the waiter that was woken for
+        # it, which queues again at the back; under load a few requests wait seconds while
+        # most wait milliseconds. asyncio's Semaphore serves its waiters in order (no new
+        # caller takes a slot while one waits): with as many slots as connections, every
+        # request waits its turn here and the pool itself never makes anyone wait.
+        self.turns = asyncio.Semaphore(self.size)
         self.pool_timeout = settings.DB_POOL_TIMEOUT
         self.query_timeout = settings.DB_QUERY_TIMEOUT
 
@@ -142,7 +149,7 @@ class Pool:
             # Getting a connection may mean opening one, and aiomysql bounds only its TCP
             # connect: this deadline also covers a server stalled mid-handshake.
             async with asyncio.timeout(self.pool_timeout) as deadline:
-                async with self.database.connection() as connection:
+                async with self.turns, self.database.connection() as connection:
                     deadline.reschedule(loop.time() + self.query_timeout)
                     try:
                         async with connection.raw_connection.cursor() as cursor:

@@ -16,6 +16,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import aiomysql
@@ -62,14 +63,30 @@ def create_database() -> databases.Database:
     )
 
 
+@dataclass(frozen=True)
+class Pool:
+    """The process's pooled connections, and the turns requests take to use them.
+
+    First come, first served: aiomysql's pool hands a returned connection to whichever task
+    asks next, so a request arriving then overtakes the waiter that was woken for it, which
+    queues again at the back; under load a few requests wait seconds while most wait
+    milliseconds. asyncio's Semaphore serves its waiters in order (no new caller takes a slot
+    while one waits): with as many slots as connections, every request waits its turn there
+    and the pool itself never makes anyone wait.
+    """
+
+    database: databases.Database
+    turns: asyncio.Semaphore
+
+
 @asynccontextmanager
-async def pool() -> AsyncIterator[databases.Database]:
+async def pool() -> AsyncIterator[Pool]:
     """The process's pool, for the lifespan: opened before serving, closed after."""
     database = create_database()
     await database.connect()  # creates the pool; with min_size=0 it opens no connection yet
     try:
         await _open_all(database)
-        yield database
+        yield Pool(database, asyncio.Semaphore(settings.DB_POOL_SIZE))
     finally:
         try:
             async with asyncio.timeout(CLOSE_TIMEOUT):
@@ -122,23 +139,22 @@ async def _open_all(database: databases.Database) -> None:
         logger.info("database pool open: %d connections", opened)
 
 
-async def fetch_all(
-    database: databases.Database, sql: str, args: tuple[Any, ...] = ()
-) -> list[tuple[Any, ...]]:
+async def fetch_all(pool: Pool, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Every row of ``sql``, on a pooled connection, within the pool's deadlines.
 
-    At most ``DB_POOL_TIMEOUT`` to get a connection, then ``DB_QUERY_TIMEOUT`` to use it; any
-    failure becomes ``DatabaseUnavailable``. A connection whose query was interrupted (a timeout,
-    a cancelled request, a lost socket) is closed, not pooled: its reply may be half read. The
-    pool then opens a fresh one when it needs it. (One coroutine rather than a context manager
-    around the connection: a generator-based one cost 5% of /demo's time, perf/README.md.)
+    At most ``DB_POOL_TIMEOUT`` to get a turn and a connection, then ``DB_QUERY_TIMEOUT`` to use
+    it; any failure becomes ``DatabaseUnavailable``. A connection whose query was interrupted (a
+    timeout, a cancelled request, a lost socket) is closed, not pooled: its reply may be half
+    read. The pool then opens a fresh one when it needs it. (One coroutine rather than a context
+    manager around the connection: a generator-based one cost 5% of /demo's time,
+    perf/README.md.)
     """
     loop = asyncio.get_running_loop()
     try:
         async with asyncio.timeout(settings.DB_POOL_TIMEOUT) as deadline:
             # Waiting for a free connection includes opening one, which aiomysql bounds only
             # up to the TCP connect: this deadline also covers a server stalled mid-handshake.
-            async with database.connection() as conn:
+            async with pool.turns, pool.database.connection() as conn:
                 deadline.reschedule(loop.time() + settings.DB_QUERY_TIMEOUT)
                 try:
                     async with conn.raw_connection.cursor() as cursor:
@@ -152,12 +168,12 @@ async def fetch_all(
     return rows
 
 
-async def find_by_name(database: databases.Database, name: str) -> list[dict[str, Any]]:
+async def find_by_name(pool: Pool, name: str) -> list[dict[str, Any]]:
     """The contract's lookup: rows as dicts with id, name, create_time, update_time."""
-    rows = await fetch_all(database, LOOKUP, (name,))
+    rows = await fetch_all(pool, LOOKUP, (name,))
     return [dict(zip(COLUMNS, row, strict=True)) for row in rows]
 
 
-async def ping(database: databases.Database) -> None:
+async def ping(pool: Pool) -> None:
     """The readiness check: the table answers through the pool, within the pool's timeouts."""
-    await fetch_all(database, PING)
+    await fetch_all(pool, PING)

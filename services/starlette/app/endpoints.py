@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # app.main imports this module to build its routes
 async def demo(request: Request[State]) -> Response:
     """The blog's lookup: rows named ``name``, or a random blog-style name when none is given."""
     name = requested_name(request.scope["query_string"]) or random_name()
-    rows = await db.find_by_name(request.state["database"], name)
+    rows = await db.find_by_name(request.state["pool"], name)
     return ORJSONResponse(rows)
 
 
@@ -34,5 +34,5 @@ async def healthz(request: Request[State]) -> Response:
 
 async def readyz(request: Request[State]) -> Response:
     """Readiness: the table answers through the pool within its timeouts, else 503."""
-    await db.ping(request.state["database"])
+    await db.ping(request.state["pool"])
     return ORJSONResponse({"status": "ready"})

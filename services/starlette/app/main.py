@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
-import databases
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
@@ -20,17 +19,17 @@ from app.errors import EXCEPTION_HANDLERS
 
 
 class State(TypedDict):
-    """What the lifespan shares with requests: ``request.state["database"]``."""
+    """What the lifespan shares with requests: ``request.state["pool"]``."""
 
-    database: databases.Database
+    pool: db.Pool
 
 
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[State]:
     # Each worker process opens its own pool before it serves a request, and closes it after
     # the last one; the pool starts even while MySQL is down.
-    async with db.pool() as database:
-        yield {"database": database}
+    async with db.pool() as pool:
+        yield {"pool": pool}
 
 
 # methods=["GET"] also routes HEAD; every other method is a 405 (errors.method_not_allowed).
