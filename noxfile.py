@@ -151,6 +151,9 @@ def perf(session: nox.Session) -> None:
 
     Writes results/perf-*.json and .md (format: perf/README.md); DATABASE_URL picks the server.
     """
+    # loadtest seeds the table, as for `bench`.
+    session.install("--require-hashes", "-r", "loadtest/requirements.txt")
+    session.install("--no-deps", "-e", "./loadtest")
     session.install(*nox.project.dependency_groups(PYPROJECT, "contract"))  # the kit's needs
     session.run("python", "perf/run.py", *session.posargs, env={"PYTHONPATH": str(ROOT)})
 
