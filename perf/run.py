@@ -148,7 +148,8 @@ def build_targets(selected: Sequence[str] | None) -> list[Target]:
         )
     )
     blog = PERF / "blog"
-    gunicorn = ("gunicorn", "-c", "gunicorn.conf.py")
+    # One gunicorn configuration for the blog's Django and Flask apps, as the blog ran both.
+    gunicorn = ("gunicorn", "-c", "../gunicorn.conf.py")
     blog_apps: dict[str, tuple[str, tuple[str, ...] | None]] = {
         "django": ("django", (*gunicorn, "blog.wsgi")),
         "flask": ("flask", (*gunicorn, "app:app")),
