@@ -104,7 +104,8 @@ class Pool:
         the connections cost them nothing. Each attempt is bounded like any wait for a
         connection; a failed one leaves the others in the pool.
         """
-        # Before any held connection's own query deadline, which would close it.
+        # One moment at which every holder gives up: no later than a request waits for a
+        # connection or for a query.
         deadline = asyncio.get_running_loop().time() + min(self.pool_timeout, self.query_timeout)
         all_open = asyncio.Barrier(self.size)
 
