@@ -27,10 +27,11 @@ preload_app = False
 accesslog = "-" if env.boolean("ACCESS_LOG") else None
 errorlog = "-"
 
-# On SIGTERM a worker stops accepting, finishes its in-flight requests (bounded by the pool
-# and query timeouts), then exits; whatever is left after this many seconds is killed.
-# Well inside Kubernetes' default 30 s terminationGracePeriodSeconds.
-graceful_timeout = 8
+# On SIGTERM a worker stops accepting, finishes its in-flight requests, then exits; whatever
+# is left after this many seconds is killed. Above the worst-case request with the default
+# timeouts (DB_POOL_TIMEOUT + DB_CONNECT_TIMEOUT + DB_QUERY_TIMEOUT = 12 s), below the chart's
+# terminationGracePeriodSeconds (30 s, after its 5 s preStop delay). The same in all four.
+graceful_timeout = 20
 
 # The root filesystem is read-only in the container, and two masters on one machine must
 # not share a socket: no ~/.gunicorn/gunicorn.ctl control socket (nothing here uses gunicornc).
@@ -50,7 +51,7 @@ def post_worker_init(worker: Any) -> None:
     from config.mysql_greenify import greenify_mysql_client
 
     library = greenify_mysql_client()
-    worker.log.info("greenify patched %s", library)
+    worker.log.info("greenify: poll() of %s now waits on gevent", library)
     for connection in connections.all():
         if isinstance(connection, DatabaseWrapper):
             connection.open_pool()

@@ -70,7 +70,13 @@ DATABASES = {
             "write_timeout": math.ceil(DB_QUERY_TIMEOUT),
             "pool": {
                 "max_size": env.positive_int("DB_POOL_SIZE", 10),
+                # Seconds a request waits for a free connection, then 503.
                 "timeout": env.seconds("DB_POOL_TIMEOUT", 5),
+                # Closed and replaced at checkout once this old: below the 4 minutes after
+                # which cloud load balancers and NATs drop idle TCP flows without a word.
+                "max_lifetime": 180,
+                # The worker's start waits this long for the pool to fill, then goes on.
+                "open_timeout": DB_CONNECT_TIMEOUT,
             },
         },
     }
@@ -88,8 +94,10 @@ TIME_ZONE = "UTC"
 # Logging
 # https://docs.djangoproject.com/en/6.1/topics/logging/
 
-# One line per record on stderr, next to gunicorn's own log. Only server-side errors are
-# logged (client errors are in the access log, when ACCESS_LOG is on).
+# One line per record on stderr, next to gunicorn's own log: a 503 at WARNING (the views log
+# it, config/db/ logs a pool that did not fill), a 500 at ERROR (django.request logs it, with
+# the exception's class, message and innermost frame). Client errors are not logged (the
+# access log has them, when ACCESS_LOG is on).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -105,6 +113,7 @@ LOGGING = {
     },
     "root": {"handlers": ["stderr"], "level": "WARNING"},
     "loggers": {
+        # Django logs 4xx responses at WARNING: only its 5xx are wanted.
         "django": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
     },
 }

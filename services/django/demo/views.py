@@ -1,33 +1,34 @@
 """The four endpoints, and the JSON error views that config/urls.py installs.
 
 https://docs.djangoproject.com/en/6.1/topics/http/views/
-https://docs.djangoproject.com/en/6.1/topics/db/sql/#executing-custom-sql-directly
+https://docs.djangoproject.com/en/6.1/topics/db/queries/
 """
 
+import logging
 import random
 from collections.abc import Callable
 from functools import wraps
 
 import orjson
-from django.db import Error, InterfaceError, OperationalError, connection
+from django.db import Error
 from django.http import HttpRequest, HttpResponse
 from django.utils.log import log_response
 
+from config.db.reads import read
+from config.logs import one_line
+from demo.models import DemoData
 from demo.query import InvalidName, InvalidQuery, parse_name
 from demo.responses import ApiError, json_response
 
+logger = logging.getLogger(__name__)
+
 # The blog's alphabet and name lengths, for requests that give no name.
 ALPHABET = "1234567890abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!@#$%^&*()_+=-"
-# CONTRACT.md's statement, written once with the name as a parameter, and run through
-# Django's connection.cursor(). It is what the ORM would build from
-# ``DemoData.objects.filter(name=name).order_by("id").values(*LOOKUP_COLUMNS)``, without
-# building and compiling that queryset again on every request: a third of the view's time
-# (perf/README.md).
-LOOKUP = "SELECT id, name, create_time, update_time FROM demo_data WHERE name = %s ORDER BY id"
-LOOKUP_COLUMNS = ("id", "name", "create_time", "update_time")
-# A raw cursor returns the TIMESTAMP columns as naive datetimes, in UTC (the session's
-# time_zone): written as "2024-08-20T01:00:00Z". TIMESTAMP columns have no fractions, and the
-# contract's format has none even if a column is altered to TIMESTAMP(6).
+# CONTRACT.md's lookup, built once: each request filters a copy of it by name.
+# https://docs.djangoproject.com/en/6.1/ref/models/querysets/#values
+ROWS = DemoData.objects.order_by("id").values("id", "name", "create_time", "update_time")
+# The ORM returns the TIMESTAMP columns as aware UTC datetimes (USE_TZ): written as
+# "2024-08-20T01:00:00Z". The same options in the four services (CONTRACT.md).
 _DATETIME_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS
 _IDLE = orjson.dumps({"status": "idle"})
 _OK = orjson.dumps({"status": "ok"})
@@ -65,13 +66,8 @@ def demo(request: HttpRequest) -> HttpResponse:
     if name is None:
         name = "".join(random.choices(ALPHABET, k=random.randrange(1, 254)))
     try:
-        with connection.cursor() as cursor:
-            cursor.execute(LOOKUP, [name])
-            rows = [dict(zip(LOOKUP_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
-        # The rows are read: hand the pooled connection back now rather than when Django
-        # closes it at the request's end, after the response is written (config/db/).
-        connection.close()
-    except (OperationalError, InterfaceError) as error:
+        rows = read(lambda: list(ROWS.filter(name=name)))
+    except Error as error:
         return _database_unavailable(request, error)
     return json_response(orjson.dumps(rows, option=_DATETIME_OPTIONS))
 
@@ -90,11 +86,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @get_or_head
 def readyz(request: HttpRequest) -> HttpResponse:
-    """Readiness: a pooled connection can read the table."""
+    """Readiness: a pooled connection can read the table (``SELECT 1 ... LIMIT 1``)."""
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM demo_data LIMIT 1")
-            cursor.fetchall()
+        read(DemoData.objects.exists)
     except Error as error:
         return _database_unavailable(request, error)
     return json_response(_READY)
@@ -111,10 +105,18 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def _database_unavailable(request: HttpRequest, error: Error) -> HttpResponse:
+    """CONTRACT.md: any database error is a 503, logged once at WARNING, on one line."""
     response = ApiError.DATABASE_UNAVAILABLE.response()
-    # One log line with the cause; log_response() marks the response so that Django does
-    # not log it a second time. The driver's message goes to the log, never to the client.
+    # log_response() marks the response as logged, so that Django does not log it again (at
+    # ERROR). The driver's code and message go to the log, never to the client.
     log_response(
-        "Database unavailable: %s (%s)", request.path, error, response=response, request=request
+        "Database unavailable on %s %s: %s",
+        request.method,
+        request.path,
+        one_line(error),
+        response=response,
+        request=request,
+        logger=logger,
+        level="warning",
     )
     return response

@@ -1,8 +1,13 @@
 """The endpoints through Django's test client, with no database server behind them."""
 
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from django.test import Client
 
+from config.logs import OneLineFormatter
 from demo import views
 
 JSON = "application/json"
@@ -119,12 +124,53 @@ def test_valid_names_reach_the_database(client: Client, query: str) -> None:
     assert client.get(f"/demo?{query}").status_code == 503
 
 
-def test_unexpected_errors_are_500(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+class Lines(logging.Handler):
+    """The records of every logger, formatted as the service formats them (settings.py)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(OneLineFormatter("[%(levelname)s] %(name)s: %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def log() -> Iterator[Lines]:
+    lines = Lines()
+    loggers = [logging.getLogger(), logging.getLogger("django")]  # django does not propagate
+    for logger in loggers:
+        logger.addHandler(lines)
+    yield lines
+    for logger in loggers:
+        logger.removeHandler(lines)
+
+
+def test_a_503_is_one_warning_line(client: Client, log: Lines) -> None:
+    assert client.get("/demo?name=x").status_code == 503
+    (line,) = log.lines
+    assert line.startswith("[WARNING] demo.views: Database unavailable on GET /demo: ")
+    assert "OperationalError: (20" in line
+
+
+def test_unexpected_errors_are_500_and_one_error_line(
+    client: Client, monkeypatch: pytest.MonkeyPatch, log: Lines
+) -> None:
     def broken(query: bytes) -> str:
-        raise RuntimeError("boom")
+        raise RuntimeError("boom\nsecond line")
 
     monkeypatch.setattr(views, "parse_name", broken)
     response = client.get("/demo?name=x")
     assert response.status_code == 500
     assert response["Content-Type"] == JSON
     assert response.json() == {"error": "internal_error", "detail": "Internal server error."}
+    (line,) = log.lines
+    assert line.startswith("[ERROR] django.request: Internal Server Error: /demo: ")
+    assert line.endswith(f"RuntimeError: boom second line at {__file__}:{broken_line()}")
+
+
+def broken_line() -> int:
+    """The line of ``raise RuntimeError`` above."""
+    source = Path(__file__).read_text().splitlines()
+    return next(n for n, text in enumerate(source, 1) if 'raise RuntimeError("boom' in text)

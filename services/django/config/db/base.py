@@ -9,7 +9,8 @@ Django's PostgreSQL pool:
 
     "ENGINE": "config.db",
     "CONN_MAX_AGE": 0,
-    "OPTIONS": {"pool": {"max_size": 10, "timeout": 5}, ...},
+    "OPTIONS": {"pool": {"max_size": 10, "timeout": 5, "max_lifetime": 180,
+                         "open_timeout": 2}, ...},
 
 https://docs.djangoproject.com/en/6.1/ref/databases/#subclassing-the-built-in-database-backends
 https://docs.djangoproject.com/en/6.1/ref/databases/#connection-pool (PostgreSQL's)
@@ -18,8 +19,8 @@ https://docs.djangoproject.com/en/6.1/ref/databases/#connection-management
 
 import functools
 import logging
-import os
-import select
+import threading
+import time
 from typing import Any, ClassVar
 
 import MySQLdb
@@ -27,45 +28,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import Error
 from django.db.backends.mysql import base as mysql
 from django.utils.asyncio import async_unsafe
-from gevent.monkey import get_original
 from MySQLdb.connections import Connection
 
-from config.db.pool import ConnectionPool, ConnectTimeout, PoolTimeout
+from config.db.pool import ConnectionPool, PoolTimeout
+from config.logs import one_line
 
 logger = logging.getLogger(__name__)
-
-# The real poll(): gevent's patched one only reports readiness after a turn of its loop.
-_poll = get_original("select", "poll")
-
-
-def _connect(params: dict[str, Any]) -> Connection:
-    """``MySQLdb.connect()``, leaving the socket non-blocking.
-
-    libmariadb puts its socket back in blocking mode once connected and reads with
-    MSG_DONTWAIT, then waits in poll() with read_timeout/write_timeout. On a blocking socket,
-    greenify's recv()/send() hooks do the waiting themselves, with no timeout at all; on a
-    non-blocking one they step aside, and libmariadb's poll(), which greenify makes
-    cooperative, keeps the timeouts. (The handshake inside connect() is still exposed: the
-    pool bounds it, see pool.py.)
-    """
-    connection = MySQLdb.connect(**params)
-    os.set_blocking(connection.fileno(), False)  # type: ignore[no-untyped-call]
-    return connection
-
-
-def _is_open(connection: Connection) -> bool:
-    """Whether an idle connection is still open, without a round trip.
-
-    An idle MySQL connection has nothing to read: anything readable means the server hung up
-    (restart, wait_timeout, KILL) or sent its last error packet before doing so.
-    """
-    try:
-        fd = connection.fileno()  # type: ignore[no-untyped-call]
-    except MySQLdb.Error:
-        return False
-    poller = _poll()
-    poller.register(fd, select.POLLIN | select.POLLPRI)
-    return not poller.poll(0)
 
 
 class DatabaseWrapper(mysql.DatabaseWrapper):
@@ -75,7 +43,7 @@ class DatabaseWrapper(mysql.DatabaseWrapper):
     _lender: ConnectionPool[Connection] | None = None
     # Whether the current connection is a new server session that still needs Django's
     # session setup (SQL_AUTO_IS_NULL, isolation level), rather than a pooled one that has it.
-    _new_session = False
+    new_session = False
 
     @property
     def pool(self) -> ConnectionPool[Connection]:
@@ -83,34 +51,59 @@ class DatabaseWrapper(mysql.DatabaseWrapper):
         if pool is None:
             if self.settings_dict["CONN_MAX_AGE"] != 0:
                 raise ImproperlyConfigured("The pooled MySQL backend needs CONN_MAX_AGE = 0.")
-            options = self.settings_dict["OPTIONS"]
+            options = self.pool_options
             pool = ConnectionPool(
-                functools.partial(_connect, self.get_connection_params()),
-                _is_open,
-                max_size=options.get("pool", {}).get("max_size", 10),
-                timeout=options.get("pool", {}).get("timeout", 5.0),
-                connect_timeout=options.get("connect_timeout", 10),
+                functools.partial(MySQLdb.connect, **self.get_connection_params()),
+                max_size=options.get("max_size", 10),
+                timeout=options.get("timeout", 5.0),
+                max_lifetime=options.get("max_lifetime", 180.0),
             )
             pool = self._pools.setdefault(self.alias, pool)
         return pool
 
-    def open_pool(self) -> None:
-        """Open the pool's connections now, as many as the database lets us.
+    @property
+    def pool_options(self) -> dict[str, Any]:
+        options: dict[str, Any] = self.settings_dict["OPTIONS"].get("pool", {})
+        return options
 
-        Called when a worker starts, so the first requests find connections ready. A database
-        that is down is no reason to fail: the pool then connects on demand.
+    def open_pool(self) -> None:
+        """Open the pool's connections now, all at once, waiting at most ``open_timeout`` s.
+
+        Called when a worker starts, so the first requests find connections ready. Whatever
+        the outcome the worker goes on: connections still opening join the pool when they are
+        open, and missing ones are opened when a request needs one.
         """
-        sessions = []
-        try:
-            for _ in range(self.pool.max_size):
-                session = self.copy()
-                sessions.append(session)
+        size = self.pool.max_size
+        timeout = self.pool_options.get("open_timeout", 2.0)
+        failures: list[Error] = []
+
+        def open_one() -> None:
+            session = self.copy()  # a wrapper of this thread's own, as Django requires
+            try:
                 session.ensure_connection()
-        except Error as error:
-            logger.warning("Database unavailable at start (%s); connecting on demand.", error)
-        finally:
-            for session in sessions:
-                session.close()
+            except Error as error:
+                failures.append(error)
+            finally:
+                session.close()  # back to the pool
+
+        threads = [threading.Thread(target=open_one, daemon=True) for _ in range(size)]
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        pending = sum(thread.is_alive() for thread in threads)
+        if failures or pending:
+            cause = f": {one_line(failures[0])}" if failures else ""
+            logger.warning(
+                "Pool fill: %d of %d connections failed, %d still opening after %s s; "
+                "connecting on demand%s",
+                len(failures),
+                size,
+                pending,
+                timeout,
+                cause,
+            )
 
     def close_pool(self) -> None:
         """Close the pool: idle connections now, busy ones when they are given back."""
@@ -127,8 +120,8 @@ class DatabaseWrapper(mysql.DatabaseWrapper):
     def get_new_connection(self, conn_params: dict[str, Any]) -> Connection:
         pool = self.pool
         try:
-            connection, self._new_session = pool.acquire()
-        except (PoolTimeout, ConnectTimeout) as error:
+            connection, self.new_session = pool.acquire()
+        except PoolTimeout as error:
             # A driver error, so that Django raises it as django.db.OperationalError.
             raise MySQLdb.OperationalError(str(error)) from error
         self._lender = pool
@@ -136,8 +129,12 @@ class DatabaseWrapper(mysql.DatabaseWrapper):
 
     def init_connection_state(self) -> None:
         # Django runs this on every connect(); a pooled session keeps what it set.
-        if self._new_session:
+        if self.new_session:
             super().init_connection_state()
+
+    def invalidate_pool(self) -> None:
+        """A connection turned out dead: replace every one opened before it at checkout."""
+        self.pool.invalidate()
 
     def _close(self) -> None:
         # Instead of closing the connection, give it back to the pool it came from.

@@ -7,24 +7,24 @@ within ``timeout`` seconds gets ``PoolTimeout``. Idle connections come out first
 recently used on top, so a new connection is opened only when none is idle.
 
 Waiting callers are served first come, first served: a token given back goes straight to the
-longest waiting caller, never to one that arrived later. (A plain ``queue.Queue`` lets a newcomer
-take a token before the waiter it was meant for wakes up; that waiter then queues again at
-the back. With 64 requests sharing 10 connections, some waited a second while most waited
-milliseconds, perf/README.md.)
+longest waiting caller, never to one that arrived later (with a plain ``queue.Queue`` a
+newcomer takes it before the waiter it was meant for wakes up, and that waiter queues again
+at the back). A waiter interrupted while it waits (``gevent.Timeout``, ``GreenletExit``, any
+exception) leaves the line, and a token that reached it meanwhile goes to the next one.
 
-A new connection is opened in a helper thread, and the caller waits at most
-``connect_timeout`` seconds for it. Under greenify the MySQL handshake waits without any
-timeout (see ``_connect`` in base.py), so a server that accepts but never answers would
-otherwise hang the request for good; an overrunning connect keeps its slot until it ends.
+At checkout, a connection older than ``max_lifetime`` seconds, or opened before the pool was
+last invalidated (a dead connection makes the caller invalidate it: the server restarted or
+dropped them all), is closed and replaced. This is SQLAlchemy's policy (``pool_recycle``, and
+the pool invalidated on a disconnect), so that the two gevent services behave alike.
 
-Lock, thread and futures come from the standard library, looked up when they are created:
-under gunicorn's gevent worker they are monkey-patched by then (the thread is a greenlet), so
-a waiting request yields to the others instead of blocking the worker.
-https://www.gevent.org/api/gevent.monkey.html
+Lock and futures come from the standard library, looked up when they are created: under
+gunicorn's gevent worker they are monkey-patched by then, so a waiting request yields to the
+others instead of blocking the worker. https://www.gevent.org/api/gevent.monkey.html
 """
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -41,42 +41,45 @@ class PoolTimeout(Exception):
     """No pooled connection became free in time."""
 
 
-class ConnectTimeout(Exception):
-    """A new connection was not open within the connect timeout."""
-
-
 class ConnectionPool[C: Connection]:
-    """Up to ``max_size`` connections made by ``connect``, reused while ``is_alive`` says so."""
+    """Up to ``max_size`` connections made by ``connect``, each used for ``max_lifetime`` s."""
 
     def __init__(
         self,
         connect: Callable[[], C],
-        is_alive: Callable[[C], bool],
         *,
         max_size: int,
         timeout: float,
-        connect_timeout: float,
+        max_lifetime: float,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.max_size = max_size
         self.timeout = timeout
-        self.connect_timeout = connect_timeout
+        self.max_lifetime = max_lifetime
         self._connect = connect
-        self._is_alive = is_alive
+        self._clock = clock
         self._lock = threading.Lock()
         self._idle: list[C] = []  # the most recently returned last
+        self._opened: dict[C, float] = {}  # every open connection, idle or busy
         self._empty_slots = max_size
         self._waiters: deque[Future[C | None]] = deque()  # the longest waiting first
+        self._invalidated_at = -float("inf")
         self._closed = False
 
-    def _put(self, connection: C | None) -> None:
+    @property
+    def waiting(self) -> int:
+        """How many callers wait for a connection."""
+        return len(self._waiters)
+
+    def _put(self, token: C | None) -> None:
         """Give a token back: to the longest waiting caller, if any, else to the pool."""
         with self._lock:
             if self._waiters:
-                self._waiters.popleft().set_result(connection)
-            elif connection is None:
+                self._waiters.popleft().set_result(token)
+            elif token is None:
                 self._empty_slots += 1
             else:
-                self._idle.append(connection)
+                self._idle.append(token)
 
     def _take(self) -> C | None:
         """A token: an idle connection or an empty slot; waits at most ``timeout`` seconds."""
@@ -91,56 +94,50 @@ class ConnectionPool[C: Connection]:
             self._waiters.append(waiter)
         try:
             return waiter.result(timeout=self.timeout)
-        except TimeoutError:
+        except BaseException as error:
             with self._lock:
-                if not waiter.done():  # else a token arrived just in time: keep it
+                arrived = waiter.done()
+                if not arrived:
                     self._waiters.remove(waiter)
+            if not arrived:
+                if isinstance(error, TimeoutError):
                     raise PoolTimeout(f"no connection freed up within {self.timeout} s") from None
-            return waiter.result()
+                raise
+            if isinstance(error, TimeoutError):
+                return waiter.result()  # a token arrived just in time: keep it
+            self._put(waiter.result())  # interrupted: the token goes to the next in line
+            raise
 
     def acquire(self) -> tuple[C, bool]:
         """A connection, and whether it was just opened; waits at most ``timeout`` seconds."""
         connection = self._take()
-        if connection is not None:
-            if self._is_alive(connection):
-                return connection, False
-            # The server closed it while idle (restart, wait_timeout, kill): replace it.
-            _close_quietly(connection)
-        return self._open(), True
-
-    def _open(self) -> C:
-        """A new connection for the slot the caller holds; the slot is freed if it fails."""
-        opening: Future[C] = Future()
-
-        def connect() -> None:
-            try:
-                opening.set_result(self._connect())
-            except BaseException as error:
-                opening.set_exception(error)
-
-        threading.Thread(target=connect, name="pool-connect", daemon=True).start()
         try:
-            return opening.result(timeout=self.connect_timeout)
-        except BaseException as error:
-            # Failed, timed out, or the caller was interrupted: the slot is freed once the
-            # connect is over, which for a connect still running may be much later.
-            opening.add_done_callback(self._discard)
-            if isinstance(error, TimeoutError):
-                raise ConnectTimeout(f"not connected within {self.connect_timeout} s") from None
+            if connection is not None:
+                opened = self._opened[connection]
+                if opened > self._invalidated_at and self._clock() - opened < self.max_lifetime:
+                    return connection, False
+                self._forget(connection)
+                connection = None
+            connection = self._connect()
+        except BaseException:
+            if connection is not None:
+                self._forget(connection)
+            self._put(None)  # the slot is free again
             raise
-
-    def _discard(self, opening: Future[C]) -> None:
-        if opening.exception() is None:
-            _close_quietly(opening.result())
-        self._put(None)
+        self._opened[connection] = self._clock()
+        return connection, True
 
     def release(self, connection: C, *, reusable: bool) -> None:
         """Give a connection back; one that is not ``reusable`` is closed and its slot freed."""
         if reusable and not self._closed:
             self._put(connection)
         else:
-            _close_quietly(connection)
+            self._forget(connection)
             self._put(None)
+
+    def invalidate(self) -> None:
+        """Replace every connection opened until now when it is next checked out."""
+        self._invalidated_at = self._clock()
 
     def close(self) -> None:
         """Close the idle connections now and the busy ones when they are released."""
@@ -149,12 +146,12 @@ class ConnectionPool[C: Connection]:
             idle, self._idle = self._idle, []
             self._empty_slots += len(idle)
         for connection in idle:
-            _close_quietly(connection)
+            self._forget(connection)
 
-
-def _close_quietly(connection: Connection) -> None:
-    try:
-        connection.close()
-    except Exception:
-        # Already broken; closing it is only courtesy to the server.
-        logger.debug("closing a pooled connection failed", exc_info=True)
+    def _forget(self, connection: C) -> None:
+        self._opened.pop(connection, None)
+        try:
+            connection.close()
+        except Exception:
+            # Already broken; closing it is only courtesy to the server.
+            logger.debug("closing a pooled connection failed", exc_info=True)
