@@ -26,8 +26,10 @@ bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
 worker_class = "gevent"
 
 # On SIGTERM a worker stops accepting, finishes in-flight requests for up to this long, then
-# exits (closing its pool in worker_exit). Below Kubernetes' default 30 s grace period.
-graceful_timeout = 8
+# exits (closing its pool in worker_exit). Above the worst-case request with the default
+# timeouts (DB_POOL_TIMEOUT + DB_CONNECT_TIMEOUT + DB_QUERY_TIMEOUT = 12 s), below the chart's
+# terminationGracePeriodSeconds (30 s, after its 5 s preStop delay). The same in all four.
+graceful_timeout = 20
 
 # Off by default; ACCESS_LOG=true logs one line per request to stdout.
 accesslog = "-" if _flag("ACCESS_LOG") else None

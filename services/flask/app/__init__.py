@@ -27,6 +27,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     # JSON out through orjson, for the views' return values as for jsonify().
     app.json = OrjsonProvider(app)
+    # Paths are matched exactly as they arrive (CONTRACT.md): werkzeug would otherwise redirect
+    # /demo//x to /demo/x (https://werkzeug.palletsprojects.com/en/stable/routing/#rule-format),
+    # and it drops a path's leading slashes whatever the setting (views.exact_path).
+    app.url_map.merge_slashes = False
+    app.before_request(views.exact_path)
 
     if test_config is None:
         # Read the environment once, now; a missing or malformed DATABASE_URL stops the worker

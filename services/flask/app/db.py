@@ -7,7 +7,7 @@ connection back to the pool when a transaction ends, so each statement runs in o
 ``fetch_all`` begins it (checking a connection out), reads every row and ends it (handing the
 connection back) before the view goes on to build its response. A connection is held for a
 query's round trip rather than a whole request, so the pool's ten serve many more concurrent
-requests without queueing (perf/README.md). ``get_db`` is the Flask tutorial's accessor
+requests without queueing. ``get_db`` is the Flask tutorial's accessor
 (https://flask.palletsprojects.com/en/stable/tutorial/database/), for the worker's pool.
 
 Pool settings: https://docs.sqlalchemy.org/en/21/core/pooling.html
@@ -18,31 +18,35 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import deque
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+import time
+from collections.abc import Mapping
 from typing import Any
 
 import dataset
 from flask import Flask, current_app
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection, TextClause, event, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.errors import one_line
+from app.turns import Turns
 
 EXTENSION = "dataset"
 
-# CONTRACT.md's lookup and readiness statements, in mysqlclient's own paramstyle. The name is
-# a bound parameter: mysqlclient escapes it with the connection's character set, it is never
-# formatted into the SQL. They run as they are, through SQLAlchemy's exec_driver_sql() on
-# dataset's connection: dataset's query() would have SQLAlchemy look a text() construct up in
-# its compiled cache and process its parameters on every call, a tenth of /demo's time
-# (perf/README.md) for a statement that never changes.
-LOOKUP = "SELECT id, name, create_time, update_time FROM demo_data WHERE name = %s ORDER BY id"
-LOOKUP_COLUMNS = ("id", "name", "create_time", "update_time")
-READY = "SELECT 1 FROM demo_data LIMIT 1"
+# CONTRACT.md's lookup and readiness statements, as SQLAlchemy text() constructs built once:
+# dataset's query() runs them with the name as a bound parameter (never formatted into the
+# SQL), and SQLAlchemy compiles each once and finds it in its statement cache afterwards.
+# https://dataset.readthedocs.io/en/latest/api.html#dataset.Database.query
+# https://docs.sqlalchemy.org/en/21/core/connections.html#sql-compilation-caching
+LOOKUP = text(
+    "SELECT id, name, create_time, update_time FROM demo_data WHERE name = :name ORDER BY id"
+)
+READY = text("SELECT 1 FROM demo_data LIMIT 1")
+# Set in a connection's info when it first goes back to the pool: a pooled connection, as
+# opposed to one opened for the request at hand (which is never retried).
+# https://docs.sqlalchemy.org/en/21/core/events.html#sqlalchemy.events.PoolEvents.checkin
+_POOLED = "demo.pooled"
 
 
 class Database(dataset.Database):
@@ -56,8 +60,10 @@ class Database(dataset.Database):
     entry, so the checkout can happen outside the lock.
     """
 
-    # Set by connect(): fetch_all() takes a turn before every checkout (see Turns).
+    # Set by connect(): fetch_all() takes a turn before every checkout (app/turns.py).
     turns: Turns
+    # The C client's read and write timeout, in whole seconds (connect_args()).
+    query_timeout: int
 
     @property
     def executable(self) -> Connection:
@@ -71,57 +77,6 @@ class Database(dataset.Database):
             with self.lock:
                 self.connections[ident] = connection
         return connection
-
-
-class Turns:
-    """Up to ``size`` holders at once; the others wait their turn, first come, first served.
-
-    SQLAlchemy's QueuePool hands a connection that comes back to whoever asks next: under gevent
-    a request arriving then takes it before the waiter it was meant for wakes up, and that
-    waiter queues again at the back. Most requests wait milliseconds while a few wait out
-    DB_POOL_TIMEOUT and get a 503 (seen at 32 concurrent requests on 10 connections). Every
-    checkout takes a turn here first, with as many turns as the pool has connections, so the
-    pool itself never makes anyone wait; a turn given back goes straight to the longest waiting
-    request. The lock is the standard library's, gevent's once the worker is monkey-patched.
-    """
-
-    def __init__(self, size: int, timeout: float) -> None:
-        self._lock = threading.Lock()
-        self._free = size
-        self._waiters: deque[threading.Lock] = deque()  # the longest waiting first
-        self._timeout = timeout
-
-    @contextmanager
-    def turn(self) -> Iterator[None]:
-        """Hold a turn for the block; waits at most ``timeout`` seconds for one."""
-        self._take()
-        try:
-            yield
-        finally:
-            self._give()
-
-    def _take(self) -> None:
-        with self._lock:
-            if self._free and not self._waiters:
-                self._free -= 1
-                return
-            waiter = threading.Lock()
-            waiter.acquire()
-            self._waiters.append(waiter)
-        if waiter.acquire(timeout=self._timeout):  # released by _give(): our turn
-            return
-        with self._lock:
-            if waiter not in self._waiters:
-                return  # a turn arrived as the wait ran out: keep it
-            self._waiters.remove(waiter)
-        raise PoolTimeoutError(f"no database connection freed up within {self._timeout} s")
-
-    def _give(self) -> None:
-        with self._lock:
-            if self._waiters:
-                self._waiters.popleft().release()  # straight to the longest waiting
-            else:
-                self._free += 1
 
 
 def init_app(app: Flask) -> None:
@@ -158,8 +113,15 @@ def connect(config: Mapping[str, Any]) -> Database:
             "connect_args": connect_args(config),
         },
     )
+    assert db.engine is not None
+    event.listen(db.engine, "checkin", _mark_pooled)
     db.turns = Turns(config["DB_POOL_SIZE"], config["DB_POOL_TIMEOUT"])
+    db.query_timeout = math.ceil(config["DB_QUERY_TIMEOUT"])
     return db
+
+
+def _mark_pooled(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info[_POOLED] = True
 
 
 def connect_args(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -182,57 +144,98 @@ def get_db() -> Database:
     return db
 
 
-def fetch_all(sql: str, *args: Any) -> list[Row[Any]]:
+def fetch_all(statement: TextClause, **params: Any) -> list[Mapping[str, Any]]:
     """Every row of a read-only statement, on a pooled connection held only while it runs.
 
-    A pooled connection can turn out dead (the server restarted, or a firewall dropped it).
-    SQLAlchemy then invalidates it and the rest of the pool, and a read-only statement in
-    autocommit mode is safe to run once more, on a fresh connection:
+    A pooled connection can turn out dead (the server restarted or KILLed it, or a firewall
+    dropped it). SQLAlchemy then invalidates it and every connection of the pool opened before
+    it, and a read-only statement in autocommit mode is safe to run once more, on a fresh
+    connection:
     https://docs.sqlalchemy.org/en/21/faq/connections.html#how-do-i-retry-a-statement-execution-automatically
+    A statement that timed out is not run again: that would double the wait on a database
+    that is only slow. mysqlclient reports both as "lost connection" (2013, which SQLAlchemy
+    counts as a disconnect); the time it took tells them apart.
     """
     db = get_db()
-    try:
-        return _fetch_all(db, sql, args)
-    except DBAPIError as error:
-        if not error.connection_invalidated:
-            raise
-    return _fetch_all(db, sql, args)  # the dead connection went back; this takes a new one
+    for attempt in (1, 2):
+        # A turn at the pool (first come, first served: at most DB_POOL_TIMEOUT), then a
+        # connection checked out for this greenlet.
+        with db.turns.turn():
+            db.begin()
+            try:
+                pooled = db.executable.connection.info.get(_POOLED, False)
+                started = time.monotonic()
+                try:
+                    rows = list(db.query(statement, **params))
+                except DBAPIError as error:
+                    elapsed = time.monotonic() - started
+                    dead = error.connection_invalidated and elapsed < 0.9 * db.query_timeout
+                    if attempt == 2 or not (pooled and dead):
+                        raise
+                    continue  # the dead connection is gone; the next checkout opens one
+                return rows
+            finally:
+                # Gives the connection back; a rollback in autocommit mode sends nothing to
+                # the server (see connect()).
+                db.rollback()
+    raise AssertionError("unreachable")
 
 
-def _fetch_all(db: Database, sql: str, args: tuple[Any, ...]) -> list[Row[Any]]:
-    # A turn at the pool (first come, first served: at most DB_POOL_TIMEOUT), then a
-    # connection checked out for this greenlet.
-    with db.turns.turn():
-        db.begin()
-        try:
-            return list(db.executable.exec_driver_sql(sql, args))
-        finally:
-            # Gives the connection back; a rollback in autocommit mode sends nothing to the
-            # server (see connect()).
-            db.rollback()
-
-
-def find_by_name(name: str) -> list[dict[str, Any]]:
+def find_by_name(name: str) -> list[Mapping[str, Any]]:
     """CONTRACT.md's lookup: the rows named ``name``, in id order, as dicts."""
-    return [dict(zip(LOOKUP_COLUMNS, row, strict=True)) for row in fetch_all(LOOKUP, name)]
+    return fetch_all(LOOKUP, name=name)
 
 
 def warm_up(app: Flask) -> None:
-    """Open the pool's connections before the first request; a database that is down is fine."""
+    """Open the pool's connections at once, waiting at most DB_CONNECT_TIMEOUT for them.
+
+    Called when a worker starts, so the first requests find connections ready. Whatever the
+    outcome the worker goes on: connections still opening join the pool when they are open,
+    missing ones are opened when a request needs one.
+    """
     db: Database = app.extensions[EXTENSION]
-    assert db.engine is not None
-    opened: list[Connection] = []
-    try:
-        for _ in range(app.config["DB_POOL_SIZE"]):
-            opened.append(db.engine.connect())
-    except SQLAlchemyError as error:
+    engine = db.engine
+    assert engine is not None
+    size, timeout = app.config["DB_POOL_SIZE"], app.config["DB_CONNECT_TIMEOUT"]
+    lock = threading.Lock()
+    opened: list[Connection] = []  # held until all are open, so that each is a new one
+    failures: list[SQLAlchemyError] = []
+    done = False
+
+    def open_one() -> None:
+        try:
+            connection = engine.connect()
+        except SQLAlchemyError as error:
+            failures.append(error)
+            return
+        with lock:
+            if not done:
+                opened.append(connection)
+                return
+        connection.close()  # opened after the deadline: straight to the pool
+
+    threads = [threading.Thread(target=open_one, daemon=True) for _ in range(size)]
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    with lock:
+        done = True
+    for connection in opened:
+        connection.close()  # back to the pool
+    pending = sum(thread.is_alive() for thread in threads)
+    if failures or pending:
+        cause = f": {one_line(failures[0])}" if failures else ""
         app.logger.warning(
-            "database not reachable at start (%s); connections will be opened on demand",
-            one_line(error),
+            "Pool fill: %d of %d connections failed, %d still opening after %s s; "
+            "connecting on demand%s",
+            len(failures),
+            size,
+            pending,
+            timeout,
+            cause,
         )
-    finally:
-        for connection in opened:
-            connection.close()
 
 
 def close(app: Flask) -> None:

@@ -17,12 +17,13 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 # Every endpoint answers GET and HEAD only.
 ALLOW = "GET, HEAD"
 
-# What "the database is unavailable" means: it cannot be reached or stops answering in time
-# (mysqlclient's OperationalError, e.g. 2003 can't connect, 2013 lost connection), the
-# connection is unusable, or the pool had no connection to spare within DB_POOL_TIMEOUT.
+# What "the database is unavailable" means (CONTRACT.md): any error the driver or the
+# database reports (SQLAlchemy wraps each DB-API error in a DBAPIError: OperationalError such as
+# 2003 can't connect or 2013 lost connection, ProgrammingError such as a missing table or
+# grant, InterfaceError, ...), a connection found unusable, or no pooled connection to spare
+# within DB_POOL_TIMEOUT.
 DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
+    sa_exc.DBAPIError,
     sa_exc.DisconnectionError,
     sa_exc.TimeoutError,
 )
@@ -109,8 +110,8 @@ def _method_not_allowed(error: MethodNotAllowed) -> Response:
 
 
 def _database_unavailable(error: Exception) -> Response:
-    current_app.logger.error(
-        "database unavailable on %s %s: %s", request.method, request.path, one_line(error)
+    current_app.logger.warning(
+        "Database unavailable on %s %s: %s", request.method, request.path, one_line(error)
     )
     return DatabaseUnavailable.response()
 
@@ -121,7 +122,7 @@ def _unexpected(error: Exception) -> Response | HTTPException:
     where = traceback.extract_tb(error.__traceback__)[-1:] if error.__traceback__ else []
     location = f" at {where[0].filename}:{where[0].lineno}" if where else ""
     current_app.logger.error(
-        "unexpected error on %s %s%s: %s", request.method, request.path, location, one_line(error)
+        "Unexpected error on %s %s: %s%s", request.method, request.path, one_line(error), location
     )
     return InternalError.response()
 

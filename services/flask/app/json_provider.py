@@ -1,7 +1,8 @@
 """Flask's JSON through orjson: https://flask.palletsprojects.com/en/stable/api/#flask.json.provider.JSONProvider
 
 mysqlclient returns TIMESTAMP columns as naive datetimes in the session time zone, which
-db.py sets to +00:00: OPT_NAIVE_UTC says so and OPT_UTC_Z writes them as ``...Z``.
+db.py sets to +00:00: OPT_NAIVE_UTC says so and OPT_UTC_Z writes them as ``...Z``, without
+fractions (OPT_OMIT_MICROSECONDS): the same options in the four services (CONTRACT.md).
 Anything orjson cannot encode is an error (no ``default=str``).
 """
 
@@ -13,7 +14,7 @@ import orjson
 from flask import Response, current_app
 from flask.json.provider import JSONProvider
 
-OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
+OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS
 
 
 class OrjsonProvider(JSONProvider):

@@ -113,7 +113,7 @@ def test_queries_wait_concurrently() -> None:
     blocking = probe("none", "concurrent")
     cooperative = probe("poll", "concurrent")
     assert blocking["seconds"] >= 2.0  # ten 0.2 s queries, one after the other
-    assert cooperative["seconds"] < 0.6  # all ten at once
+    assert cooperative["seconds"] < blocking["seconds"] / 2  # all ten at once
     assert blocking["error"] is None and cooperative["error"] is None
 
 
@@ -121,14 +121,15 @@ def test_queries_wait_concurrently() -> None:
 def test_timeouts_still_hold(scenario: str) -> None:
     result = probe("poll", scenario)
     assert result["error"] in (2013, 2006)  # lost connection / server gone away
-    assert result["seconds"] < 2.0  # the 1 s timeout, not the server's pace
+    # The 1 s timeout, not the server's pace (3 s, or never for the silent one).
+    assert result["seconds"] < 3
 
 
 def test_a_missing_read_timeout_gives_up_at_once() -> None:
     # Why db.py always sets one: greenify's poll hook turns "wait forever" into "don't wait".
     result = probe("poll", "no_read_timeout")
     assert result["error"] == 2013
-    assert result["seconds"] < 0.4
+    assert result["seconds"] < 0.5  # before the server could answer
 
 
 def test_patch_lib_would_ignore_the_read_timeout() -> None:
@@ -143,7 +144,7 @@ def test_requests_share_a_small_pool() -> None:
     # Six 0.2 s lookups through two connections: three rounds, nobody waits a whole timeout.
     result = probe("poll", "pool")
     assert result["failed"] == 0
-    assert result["seconds"] < 1.0
+    assert result["seconds"] < 6 * 0.2  # not one after the other
 
 
 def test_dataset_lock_would_time_requests_out() -> None:

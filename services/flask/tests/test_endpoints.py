@@ -125,3 +125,14 @@ def test_unexpected_error_is_a_json_500_and_one_log_line(
     (record,) = caplog.records
     assert "RuntimeError: first line second line" in record.getMessage()
     assert "\n" not in record.getMessage() and record.exc_info is None
+
+
+def test_database_down_is_one_warning_line(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        assert client.get("/demo?name=x").status_code == 503
+    (record,) = caplog.records
+    assert record.levelname == "WARNING"
+    assert record.getMessage().startswith("Database unavailable on GET /demo: OperationalError: (")
+    assert record.exc_info is None

@@ -1,0 +1,166 @@
+"""The service on a real MySQL server (TEST_DATABASE_URL), under gevent and greenify.
+
+Each check runs the real app in a fresh process through Flask's test client, after what
+gunicorn.conf.py's post_worker_init does: greenify, then the pool filled. The database needs
+the demo_data table of the contract's schema; rows are added and removed by the check that
+needs them. TEST_DATABASE_URL's user needs the PROCESS privilege (to KILL the service's
+connections), e.g. mysql://root@127.0.0.1:3306/test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+
+DATABASE = os.environ.get("TEST_DATABASE_URL", "")
+pytestmark = pytest.mark.skipif(not DATABASE, reason="TEST_DATABASE_URL not set")
+SERVICE = Path(__file__).resolve().parent.parent
+
+PRELUDE = """
+from gevent import monkey
+
+monkey.patch_all()
+
+import os
+from urllib.parse import unquote, urlsplit
+
+import gevent
+import MySQLdb
+
+from app import cooperative, create_app, db
+
+cooperative.patch_mysql_client()
+app = create_app()
+db.warm_up(app)
+client = app.test_client()
+database = app.extensions["dataset"]
+url = urlsplit(os.environ["DATABASE_URL"])
+admin = MySQLdb.connect(
+    host=url.hostname, port=url.port or 3306, user=unquote(url.username),
+    password=unquote(url.password or ""), database=url.path[1:], autocommit=True,
+    connect_timeout=5, read_timeout=10, write_timeout=10,  # greenify needs them all
+)
+
+
+def server_ids():
+    admin.query("SELECT id FROM information_schema.PROCESSLIST WHERE db = DATABASE()"
+                " AND id <> CONNECTION_ID()")
+    return sorted(row[0] for row in admin.store_result().fetch_row(maxrows=0))
+
+
+def kill_the_pool():
+    ids = server_ids()
+    for thread_id in ids:
+        admin.query(f"KILL {thread_id}")
+    gevent.sleep(0.2)  # the server closes them
+    return ids
+"""
+
+
+def run_service(script: str) -> tuple[list[str], list[str]]:
+    """The script's output words, and the log lines it wrote."""
+    env = {**os.environ, "DATABASE_URL": DATABASE, "DB_POOL_SIZE": "3", "DB_QUERY_TIMEOUT": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", PRELUDE + textwrap.dedent(script)],
+        cwd=SERVICE,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split(), result.stderr.splitlines()
+
+
+def test_the_pool_is_full_before_the_first_request() -> None:
+    (opened,), _ = run_service("print(len(server_ids()))")
+    assert opened == "3"
+
+
+def test_killed_connections_are_replaced_and_the_lookups_succeed() -> None:
+    (killed, *statuses), log = run_service(
+        """
+        killed = kill_the_pool()
+        statuses = [client.get("/demo?name=x").status_code for _ in range(6)]
+        print(len(killed), *statuses)
+        """
+    )
+    assert killed == "3"
+    assert statuses == ["200"] * 6
+    assert not [line for line in log if "WARNING" in line or "ERROR" in line]
+
+
+def test_a_dead_connection_is_retried_once_and_a_timeout_never() -> None:
+    (dead_calls, timeout_calls, error), _ = run_service(
+        """
+        calls = 0
+        query = database.query
+
+
+        def counting(*args, **kwargs):
+            global calls
+            calls += 1
+            return query(*args, **kwargs)
+
+
+        database.query = counting
+        with app.app_context():
+            kill_the_pool()
+            db.fetch_all(db.READY)
+            dead_calls, calls = calls, 0
+            try:
+                db.fetch_all(db.text("SELECT SLEEP(3)"))  # DB_QUERY_TIMEOUT is 1 s
+            except Exception as error:
+                print(dead_calls, calls, type(error).__name__)
+        """
+    )
+    assert dead_calls == "2"
+    assert (timeout_calls, error) == ("1", "OperationalError")
+
+
+def test_rows_come_out_in_utc_whatever_the_server_zone() -> None:
+    name = f"tz-{uuid.uuid4().hex}"
+    (body,), _ = run_service(
+        f"""
+        admin.query("SET time_zone = '+05:00'")
+        admin.query(
+            "INSERT INTO demo_data (name, create_time, update_time) VALUES "
+            "('{name}', '2024-08-20 06:00:00', NULL), ('{name.upper()}', NULL, NULL)"
+        )
+        try:
+            print(client.get("/demo?name={name}").get_data(as_text=True))
+        finally:
+            admin.query("DELETE FROM demo_data WHERE name = '{name}'")
+        """
+    )
+    first, second = json.loads(body)
+    assert first["id"] < second["id"]
+    assert first == {
+        "id": first["id"],
+        "name": name,
+        "create_time": "2024-08-20T01:00:00Z",
+        "update_time": None,
+    }
+    assert second["name"] == name.upper()  # the collation's match, in id order
+
+
+def test_database_errors_are_503_and_one_warning_line() -> None:
+    (status, body), log = run_service(
+        """
+        db.LOOKUP = db.text("SELECT * FROM no_such_table WHERE name = :name")  # 1146
+        response = client.get("/demo?name=x")
+        print(response.status_code, response.get_data(as_text=True).replace(" ", ""))
+        """
+    )
+    assert (status, json.loads(body)["error"]) == ("503", "database_unavailable")
+    (line,) = [line for line in log if "WARNING" in line or "ERROR" in line]
+    assert "WARNING" in line and "ProgrammingError: (1146," in line
+    assert "Traceback" not in line
