@@ -1,6 +1,6 @@
 """Gunicorn settings, read from the working directory: ``gunicorn config.wsgi``.
 
-Gunicorn itself reads WEB_CONCURRENCY (the number of workers); the rest of CONTRACT.md's
+Gunicorn itself reads WEB_CONCURRENCY (the number of workers); the rest of the contract's
 variables that concern the server are read here. This file runs in the master process:
 it must not import Django's database layer, which the gevent workers import only after
 they have monkey-patched the standard library.

@@ -1,4 +1,4 @@
-"""Typed readers for the environment variables listed in CONTRACT.md.
+"""Typed readers for the environment variables listed in README.md.
 
 Each reader fails loudly (``ImproperlyConfigured``) on a missing or malformed value, so a bad
 deployment stops at start-up instead of serving errors. Imported by ``settings.py`` and by

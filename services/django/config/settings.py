@@ -1,6 +1,6 @@
 """Django settings for the demo service.
 
-Everything that differs between deployments comes from the environment (CONTRACT.md lists the
+Everything that differs between deployments comes from the environment (README.md lists the
 variables) and is read once, here, when the worker loads the project.
 
 https://docs.djangoproject.com/en/6.1/topics/settings/

@@ -1,4 +1,4 @@
-"""The blog's table, mapped for the ORM; contract/schema.sql is its only DDL.
+"""The blog's table, mapped for the ORM; README.md shows its DDL.
 
 ``managed = False``: Django never creates, alters or migrates it.
 https://docs.djangoproject.com/en/6.1/ref/models/options/#managed

@@ -26,7 +26,7 @@ def json_response(body: bytes, status: int = 200) -> HttpResponse:
 
 
 class ApiError(Enum):
-    """The error table of CONTRACT.md: status, ``error`` code and ``detail``."""
+    """The error table of the contract (README.md): status, ``error`` code and ``detail``."""
 
     INVALID_QUERY = 400, "invalid_query", "The query string is not valid percent-encoded UTF-8."
     INVALID_NAME = (

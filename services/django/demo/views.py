@@ -24,11 +24,11 @@ logger = logging.getLogger(__name__)
 
 # The blog's alphabet and name lengths, for requests that give no name.
 ALPHABET = "1234567890abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!@#$%^&*()_+=-"
-# CONTRACT.md's lookup, built once: each request filters a copy of it by name.
+# The contract's lookup, built once: each request filters a copy of it by name.
 # https://docs.djangoproject.com/en/6.1/ref/models/querysets/#values
 ROWS = DemoData.objects.order_by("id").values("id", "name", "create_time", "update_time")
 # The ORM returns the TIMESTAMP columns as aware UTC datetimes (USE_TZ): written as
-# "2024-08-20T01:00:00Z". The same options in the four services (CONTRACT.md).
+# "2024-08-20T01:00:00Z". The same options in the four services.
 _DATETIME_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS
 _IDLE = orjson.dumps({"status": "idle"})
 _OK = orjson.dumps({"status": "ok"})
@@ -105,7 +105,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def _database_unavailable(request: HttpRequest, error: Error) -> HttpResponse:
-    """CONTRACT.md: any database error is a 503, logged once at WARNING, on one line."""
+    """The contract: any database error is a 503, logged once at WARNING, on one line."""
     response = ApiError.DATABASE_UNAVAILABLE.response()
     # log_response() marks the response as logged, so that Django does not log it again (at
     # ERROR). The driver's code and message go to the log, never to the client.

@@ -2,6 +2,7 @@
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 
 import pytest
@@ -56,11 +57,15 @@ def make_pool(
     )
 
 
-def wait_until(condition: object, what: str) -> None:
+def wait_until(condition: Callable[[], bool], what: str) -> None:
     deadline = time.monotonic() + 10
-    while not callable(condition) or not condition():
+    while not condition():
         assert time.monotonic() < deadline, f"never {what}"
         time.sleep(0.001)
+
+
+def waiting(pool: ConnectionPool[FakeConnection], count: int) -> Callable[[], bool]:
+    return lambda: pool.waiting == count
 
 
 def test_reuses_connections() -> None:
@@ -111,7 +116,7 @@ def test_waiters_are_served_in_arrival_order() -> None:
     threads = [threading.Thread(target=request, args=(n,)) for n in range(6)]
     for number, thread in enumerate(threads, 1):
         thread.start()
-        wait_until(lambda n=number: pool.waiting == n, "queued")  # arrived in this order
+        wait_until(waiting(pool, number), "queued")  # arrived in this order
     pool.release(held, reusable=True)
     for thread in threads:
         thread.join(10)

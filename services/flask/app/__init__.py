@@ -23,12 +23,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Flask reads FLASK_DEBUG from the environment; a stray one in a container must not turn
     # on debug behaviour (exceptions propagating past the JSON error handlers).
     app.config["DEBUG"] = False
-    # Every endpoint is GET/HEAD only; an OPTIONS answer would hide the 405 CONTRACT.md wants.
+    # Every endpoint is GET/HEAD only; an OPTIONS answer would hide the 405 the contract wants.
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     # JSON out through orjson, for the views' return values as for jsonify().
     app.json = OrjsonProvider(app)
-    # Paths are matched exactly as they arrive (CONTRACT.md): werkzeug would otherwise redirect
-    # /demo//x to /demo/x (https://werkzeug.palletsprojects.com/en/stable/routing/#rule-format),
+    # Paths are matched exactly as they arrive (README.md, "The contract"): werkzeug would
+    # otherwise redirect /demo//x to /demo/x (https://werkzeug.palletsprojects.com/en/stable/routing/#rule-format),
     # and it drops a path's leading slashes whatever the setting (views.exact_path).
     app.url_map.merge_slashes = False
     app.before_request(views.exact_path)

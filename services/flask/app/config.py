@@ -1,6 +1,6 @@
 """Settings from the environment, read once when the app is created.
 
-The names and defaults are CONTRACT.md's. Flask's own ``from_prefixed_env`` only reads
+The names and defaults are the contract's. Flask's own ``from_prefixed_env`` only reads
 ``FLASK_*`` names, so the contract's names are read and checked here and handed to
 ``app.config.from_mapping`` (https://flask.palletsprojects.com/en/stable/config/).
 ``PORT``, ``WEB_CONCURRENCY`` and ``ACCESS_LOG`` belong to the server: see gunicorn.conf.py.

@@ -34,7 +34,7 @@ from app.turns import Turns
 
 EXTENSION = "dataset"
 
-# CONTRACT.md's lookup and readiness statements, as SQLAlchemy text() constructs built once:
+# The contract's lookup and readiness statements, as SQLAlchemy text() constructs built once:
 # dataset's query() runs them with the name as a bound parameter (never formatted into the
 # SQL), and SQLAlchemy compiles each once and finds it in its statement cache afterwards.
 # https://dataset.readthedocs.io/en/latest/api.html#dataset.Database.query
@@ -182,7 +182,7 @@ def fetch_all(statement: TextClause, **params: Any) -> list[Mapping[str, Any]]:
 
 
 def find_by_name(name: str) -> list[Mapping[str, Any]]:
-    """CONTRACT.md's lookup: the rows named ``name``, in id order, as dicts."""
+    """The contract's lookup: the rows named ``name``, in id order, as dicts."""
     return fetch_all(LOOKUP, name=name)
 
 

@@ -1,4 +1,4 @@
-"""JSON error responses, exactly as CONTRACT.md's error table says.
+"""JSON error responses, exactly as the contract's error table says.
 
 Registered on the app rather than the blueprint: a blueprint's handlers never see routing
 errors (404, 405). https://flask.palletsprojects.com/en/stable/errorhandling/
@@ -17,11 +17,11 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 # Every endpoint answers GET and HEAD only.
 ALLOW = "GET, HEAD"
 
-# What "the database is unavailable" means (CONTRACT.md): any error the driver or the
-# database reports (SQLAlchemy wraps each DB-API error in a DBAPIError: OperationalError such as
-# 2003 can't connect or 2013 lost connection, ProgrammingError such as a missing table or
-# grant, InterfaceError, ...), a connection found unusable, or no pooled connection to spare
-# within DB_POOL_TIMEOUT.
+# What "the database is unavailable" means (README.md, "The contract"): any error the
+# driver or the database reports (SQLAlchemy wraps each DB-API error in a DBAPIError:
+# OperationalError such as 2003 can't connect or 2013 lost connection, ProgrammingError such
+# as a missing table or grant, InterfaceError, ...), a connection found unusable, or no
+# pooled connection to spare within DB_POOL_TIMEOUT.
 DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     sa_exc.DBAPIError,
     sa_exc.DisconnectionError,
@@ -30,7 +30,7 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
 
 
 class APIError(Exception):
-    """An answer from CONTRACT.md's error table; subclasses fill in the row."""
+    """An answer from the contract's error table; subclasses fill in the row."""
 
     status: ClassVar[int]
     error: ClassVar[str]

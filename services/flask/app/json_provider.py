@@ -2,7 +2,7 @@
 
 mysqlclient returns TIMESTAMP columns as naive datetimes in the session time zone, which
 db.py sets to +00:00: OPT_NAIVE_UTC says so and OPT_UTC_Z writes them as ``...Z``, without
-fractions (OPT_OMIT_MICROSECONDS): the same options in the four services (CONTRACT.md).
+fractions (OPT_OMIT_MICROSECONDS): the same options in the four services.
 Anything orjson cannot encode is an error (no ``default=str``).
 """
 

@@ -1,4 +1,4 @@
-"""Strict parsing of the raw query string (CONTRACT.md, "Query strings").
+"""Strict parsing of the raw query string (README.md, "The contract").
 
 werkzeug's ``request.args`` replaces undecodable bytes silently, so ``/demo`` reads
 ``request.query_string`` (the raw bytes) and parses it here with ``urllib.parse.parse_qsl``

@@ -1,4 +1,4 @@
-"""The four endpoints of CONTRACT.md, on one blueprint.
+"""The four endpoints of the contract (README.md), on one blueprint.
 
 https://flask.palletsprojects.com/en/stable/blueprints/ . Routes are GET only: werkzeug adds
 HEAD by itself, and create_app turns off Flask's automatic OPTIONS so that OPTIONS is a 405.
