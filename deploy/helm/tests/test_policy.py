@@ -522,6 +522,8 @@ def test_mysql_creates_a_read_only_account(default_render: list[Rendered]) -> No
     [
         ({"mysql": {"config": {"maxConnections": 40}}}, "maxConnections"),
         ({"django": {"database": {"user": "root"}}}, "django.database.user"),
+        # Found by the dry run: a service kept port 3306 when MySQL's Service had another.
+        ({"mysql": {"service": {"port": 3307}}}, "django.database.port (3306)"),
         ({"global": {"database": {"host": "elsewhere"}}}, "global.database.host"),
         ({"global": {"database": {"secretName": "mine"}}}, "global.database.secretName"),
         # A fair comparison: the same budget for every service, and a stack to label it.
