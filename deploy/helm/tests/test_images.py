@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 import helm_python as helm
@@ -80,7 +81,7 @@ def test_the_values_deploy_exactly_the_pushed_images(
 def test_uncommitted_changes_are_refused_without_allow_dirty(tmp_path: Path) -> None:
     """A tag must name one content: a dirty build context is refused, or hashed in."""
 
-    def git(command: list[str]) -> str:
+    def git(command: Sequence[str]) -> str:
         if "rev-parse" in command:
             return "0123456789ab\n"
         if "status" in command:
