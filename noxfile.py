@@ -88,9 +88,15 @@ def loadtest(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def helm(session: nox.Session) -> None:
-    """Lint, render and validate the Helm charts offline; policy and Dockerfile checks."""
+    """The Helm charts offline: lint, render, validate, policy scan, and a dry run of the
+    install on this machine (`-- -k "not dry_run"` leaves the dry run out)."""
     tests = nox.project.load_toml(ROOT / "deploy/helm/tests/pyproject.toml")
+    # The dry run runs the rendered loadtest containers here, with the kit's database.
+    session.install("--require-hashes", "-r", "loadtest/requirements.txt")
+    session.install("--no-deps", "-e", "./loadtest")
+    session.install(*nox.project.dependency_groups(PYPROJECT, "contract"))
     session.install(*nox.project.dependency_groups(tests, "lint"))
+    # The tests import deploy/images.py and deploy/aks/cost.py: mypy checks them too.
     session.run("mypy", "--config-file", "deploy/helm/tests/pyproject.toml", "deploy/helm/tests")
     session.run("python", "-m", "pytest", "deploy/helm/tests", *session.posargs)
 

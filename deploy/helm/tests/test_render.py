@@ -13,7 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from chartlib import KUBERNETES_VERSIONS, RELEASE, SERVICES, Rendered, render, validate
+from chartlib import (
+    KUBERNETES_VERSIONS,
+    RELEASE,
+    RUN_JOB,
+    SERVICES,
+    Rendered,
+    render,
+    validate,
+    with_images,
+)
 from conftest import SCENARIOS
 from kubernetes_validate import utils as kv
 
@@ -47,10 +56,14 @@ def test_default_render_holds_the_whole_comparison(default_render: list[Rendered
         ("ConfigMap", f"{RELEASE}-mysql"),
         ("ConfigMap", f"{RELEASE}-dataset"),
         ("Job", f"{RELEASE}-seed"),
-        ("NetworkPolicy", f"{RELEASE}-mysql"),
+        *(
+            ("NetworkPolicy", f"{RELEASE}-{name}")
+            for name in ("mysql", "services", "locust-master", "clients")
+        ),
         ("Deployment", f"{RELEASE}-locust-worker"),
         ("Service", f"{RELEASE}-locust-master"),
-        ("Job", f"{RELEASE}-locust-run-1"),
+        ("Job", RUN_JOB),
+        *((kind, f"{RELEASE}-run") for kind in ("ServiceAccount", "Role", "RoleBinding")),
         ("PersistentVolumeClaim", f"{RELEASE}-locust-results"),
         ("Pod", f"{RELEASE}-test-comparison"),
         *((kind, f"{RELEASE}-{name}") for name in SERVICES for kind in ("Deployment", "Service")),
@@ -86,10 +99,10 @@ def test_every_object_has_the_standard_labels(
 
 def test_ui_mode_renders_the_web_ui() -> None:
     """locust.mode=ui: a master Deployment with the web UI instead of the run Job."""
-    items = render(values={"locust": {"mode": "ui"}})
+    items = render(values=with_images({"locust": {"mode": "ui"}}))
     found = {(item.kind, item.name) for item in items}
     assert ("Deployment", f"{RELEASE}-locust-master") in found
-    assert not any(item.kind == "Job" and "-run-" in item.name for item in items)
+    assert not any(item.kind == "Job" and item.name != f"{RELEASE}-seed" for item in items)
     for item in items:
         for version in KUBERNETES_VERSIONS:
             validate(item.obj, version)
@@ -112,7 +125,7 @@ def test_ui_mode_renders_the_web_ui() -> None:
     ids=["no-locust", "no-persistence", "no-policy-no-tests", "caching-sha2", "small"],
 )
 def test_variants_render_valid_objects(values: dict[str, Any]) -> None:
-    items = render(values=values)
+    items = render(values=with_images(values))
     for item in items:
         for version in KUBERNETES_VERSIONS:
             validate(item.obj, version)

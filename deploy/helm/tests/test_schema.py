@@ -11,7 +11,17 @@ from typing import Any
 
 import helm_python as helm
 import pytest
-from chartlib import AKS_VALUES, CHART, SERVICES_DIR, SUBCHARTS, load_values, merge, render
+from chartlib import (
+    AKS_VALUES,
+    CHART,
+    SERVICES_DIR,
+    SUBCHARTS,
+    load_values,
+    merge,
+    render,
+    subchart_images,
+    with_images,
+)
 
 
 @pytest.mark.parametrize(
@@ -33,24 +43,35 @@ from chartlib import AKS_VALUES, CHART, SERVICES_DIR, SUBCHARTS, load_values, me
         ({"mysql": {"auth": {"authenticationPlugin": "auth_socket"}}}, "authenticationPlugin"),
         ({"locust": {"mode": "interactive"}}, "/mode"),
         ({"seed": {"rows": -5}}, "/seed/rows"),
+        # Images: a tag or a digest that is no such thing, a digest for an unknown image.
+        ({"global": {"imageTag": "latest"}}, "/global/imageTag"),
+        ({"global": {"imageDigests": {"django": "sha256:abc"}}}, "/global/imageDigests"),
+        ({"global": {"imageDigests": {"nginx": "sha256:" + "0" * 64}}}, "propertyName 'nginx'"),
+        ({"mysql": {"image": {"digest": "latest"}}}, "/image/digest"),
+        # MySQL is not optional: its `enabled` would be silently ignored.
+        ({"mysql": {"enabled": False}}, "enabled"),
+        # A run id that cannot name a Job and a folder.
+        ({"locust": {"run": {"id": "Run 1"}}}, "/run/id"),
+        ({"locust": {"run": {"id": "x" * 31}}}, "/run/id"),
+        ({"global": {"zone": "west europe"}}, "/global/zone"),
     ],
 )
 def test_bad_values_are_refused(values: dict[str, Any], where: str) -> None:
     with pytest.raises(helm.HelmValuesError, match="schema") as refused:
-        render(values=values)
+        render(values=with_images(values))
     assert where in str(refused.value)
 
 
-def test_the_aks_registry_placeholder_is_refused() -> None:
-    """values-aks.yaml alone: its `<acr>.azurecr.io` placeholder must be replaced."""
-    with pytest.raises(helm.HelmValuesError, match="imageRegistry"):
-        render(values=load_values(AKS_VALUES))
+def test_the_aks_zone_placeholder_is_refused() -> None:
+    """values-aks.yaml without --set global.zone: its `<location>-1` placeholder is refused."""
+    with pytest.raises(helm.HelmValuesError, match="zone"):
+        render(values=with_images(load_values(AKS_VALUES)))
 
 
 def test_a_service_chart_alone_refuses_bad_values() -> None:
     values = merge(load_values(SERVICES_DIR / "django" / "values.yaml"), {"replicaCount": -1})
     with pytest.raises(helm.HelmValuesError, match="replicaCount"):
-        render(SUBCHARTS["service"], values)
+        render(SUBCHARTS["service"], subchart_images(values))
 
 
 @pytest.mark.parametrize("chart", [CHART, *SUBCHARTS.values()], ids=["bench", *SUBCHARTS])

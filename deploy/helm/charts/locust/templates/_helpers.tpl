@@ -48,17 +48,37 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/*
-The image reference: [registry/]repository:tag. The registry is image.registry, else
-global.imageRegistry; the tag defaults to the chart's appVersion, never "latest".
+The image reference: registry/repository:tag[@digest]. The registry is image.registry, else
+global.imageRegistry; the tag image.tag, else global.imageTag (deploy/images.py pushes the
+image under its git commit); the digest image.digest, else global.imageDigests.loadtest.
+Without a registry or a tag the chart refuses to render, and says how to get them.
 */}}
 {{- define "locust.image" -}}
-{{- $registry := .Values.image.registry | default (dig "imageRegistry" "" (.Values.global | default dict)) }}
-{{- $tag := .Values.image.tag | default .Chart.AppVersion }}
-{{- if $registry }}
-{{- printf "%s/%s:%s" $registry .Values.image.repository $tag }}
-{{- else }}
-{{- printf "%s:%s" .Values.image.repository $tag }}
+{{- $global := .Values.global | default dict }}
+{{- $registry := .Values.image.registry | default $global.imageRegistry }}
+{{- $tag := .Values.image.tag | default $global.imageTag }}
+{{- if not (and $registry $tag) }}
+{{- fail (printf "%s: no image registry or tag. Build and push the images first: python3 deploy/images.py --registry <your registry> --values images.yaml, then install with -f images.yaml (deploy/helm/README.md, \"Images\", says how to get a registry)" .Values.image.repository) }}
 {{- end }}
+{{- $digest := include "locust.imageDigest" . }}
+{{- printf "%s/%s:%s" $registry .Values.image.repository $tag }}{{ with $digest }}@{{ . }}{{ end }}
+{{- end }}
+
+{{/*
+The image's digest, if any (image.digest, else global.imageDigests.<name>).
+*/}}
+{{- define "locust.imageDigest" -}}
+{{- $digests := dig "imageDigests" dict (.Values.global | default dict) }}
+{{- .Values.image.digest | default (index $digests (base .Values.image.repository)) | default "" }}
+{{- end }}
+
+{{/*
+The pull policy: image.pullPolicy, else global.imagePullPolicy, else IfNotPresent for an image
+pinned by digest and Always for a tag alone.
+*/}}
+{{- define "locust.imagePullPolicy" -}}
+{{- $global := .Values.global | default dict }}
+{{- .Values.image.pullPolicy | default $global.imagePullPolicy | default (ternary "IfNotPresent" "Always" (ne (include "locust.imageDigest" .) "")) }}
 {{- end }}
 
 {{/*
@@ -69,10 +89,10 @@ The host the workers connect to: the master Service.
 {{- end }}
 
 {{/*
-The name of this release's run: one Job per Helm revision, so `helm upgrade` starts a new run.
+The run's id (run.id): the headless run, its Job and its results folder exist only with one.
 */}}
-{{- define "locust.runName" -}}
-{{- printf "%s-run-%d" (include "locust.fullname" .) (int .Release.Revision) | trunc 63 | trimSuffix "-" }}
+{{- define "locust.runId" -}}
+{{- if eq .Values.mode "headless" }}{{ .Values.run.id }}{{ end }}
 {{- end }}
 
 {{/*
@@ -96,11 +116,11 @@ umbrella chart's dataset ConfigMap (LOADTEST_ROWS, LOADTEST_SEED).
 {{- end }}
 
 {{/*
-Pod-level settings shared by the master, the workers and the run: pull secrets, security, no
-API token.
+Pod-level settings shared by the master, the workers and the run: pull secrets (imagePullSecrets
+and global.imagePullSecrets), security, no API token.
 */}}
 {{- define "locust.podSpecCommon" -}}
-{{- with .Values.imagePullSecrets }}
+{{- with concat (.Values.imagePullSecrets | default list) (dig "imagePullSecrets" list (.Values.global | default dict)) }}
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
 {{- end }}
@@ -112,14 +132,23 @@ securityContext:
 {{- end }}
 
 {{/*
-Scheduling for one component: its nodeSelector, affinity, tolerations and topology spread.
-Usage: include "locust.scheduling" .Values.workers
+Scheduling for one component: its nodeSelector (plus global.zone as topology.kubernetes.io/zone
+when set, so that every pod of the comparison runs in one availability zone), affinity,
+tolerations and topology spread.
+Usage: include "locust.scheduling" (list . .Values.workers)
 */}}
 {{- define "locust.scheduling" -}}
-{{- with .nodeSelector }}
+{{- $root := index . 0 }}
+{{- $component := index . 1 }}
+{{- $selector := deepCopy ($component.nodeSelector | default dict) }}
+{{- with dig "zone" "" ($root.Values.global | default dict) }}
+{{- $_ := set $selector "topology.kubernetes.io/zone" . }}
+{{- end }}
+{{- with $selector }}
 nodeSelector:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- with $component }}
 {{- with .affinity }}
 affinity:
   {{- toYaml . | nindent 2 }}
@@ -131,6 +160,7 @@ tolerations:
 {{- with .topologySpreadConstraints }}
 topologySpreadConstraints:
   {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end }}
 {{- end }}
 

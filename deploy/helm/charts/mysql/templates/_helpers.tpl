@@ -50,7 +50,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/*
-The image reference; the tag defaults to the chart's appVersion (the 8.4 LTS line).
+The image reference, registry/repository:tag[@digest]; the tag defaults to the chart's
+appVersion (the 8.4 LTS line). deploy/images.py writes the digest that tag had when it ran.
 */}}
 {{- define "mysql.image" -}}
 {{- $tag := .Values.image.tag | default .Chart.AppVersion }}
@@ -59,6 +60,46 @@ The image reference; the tag defaults to the chart's appVersion (the 8.4 LTS lin
 {{- else }}
 {{- printf "%s:%s" .Values.image.repository $tag }}
 {{- end }}
+{{- with .Values.image.digest }}@{{ . }}{{ end }}
+{{- end }}
+
+{{/*
+The pull policy: image.pullPolicy, else IfNotPresent when pinned by digest, Always for a tag.
+*/}}
+{{- define "mysql.imagePullPolicy" -}}
+{{- .Values.image.pullPolicy | default (ternary "IfNotPresent" "Always" (ne (.Values.image.digest | default "") "")) }}
+{{- end }}
+
+{{/*
+Pull secrets: imagePullSecrets, then global.imagePullSecrets.
+*/}}
+{{- define "mysql.imagePullSecrets" -}}
+{{- $secrets := concat (.Values.imagePullSecrets | default list) (dig "imagePullSecrets" list (.Values.global | default dict)) }}
+{{- with $secrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+The node selector: nodeSelector, plus global.zone as topology.kubernetes.io/zone when set.
+*/}}
+{{- define "mysql.nodeSelector" -}}
+{{- $selector := deepCopy (.Values.nodeSelector | default dict) }}
+{{- with dig "zone" "" (.Values.global | default dict) }}
+{{- $_ := set $selector "topology.kubernetes.io/zone" . }}
+{{- end }}
+{{- with $selector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+Where the password files are mounted (the Secret as a volume, never as variables).
+*/}}
+{{- define "mysql.secretsPath" -}}
+/run/secrets/mysql
 {{- end }}
 
 {{/*

@@ -61,17 +61,64 @@ Create the name of the service account to use
 {{- end }}
 
 {{/*
-The image reference: [registry/]repository:tag. The registry is image.registry, else
-global.imageRegistry (the umbrella chart's, e.g. an ACR login server); the tag defaults to the
-chart's appVersion, never "latest".
+The image reference: registry/repository:tag[@digest]. The registry is image.registry, else
+global.imageRegistry; the tag is image.tag, else global.imageTag (deploy/images.py pushes every
+image under its git commit and writes both); the digest is image.digest, else
+global.imageDigests.<last part of the repository>. Nothing is ever pulled from a default
+registry: without a registry or a tag the chart refuses to render, and says how to get them.
 */}}
 {{- define "service.image" -}}
-{{- $registry := .Values.image.registry | default (dig "imageRegistry" "" (.Values.global | default dict)) }}
-{{- $tag := .Values.image.tag | default .Chart.AppVersion }}
-{{- if $registry }}
-{{- printf "%s/%s:%s" $registry .Values.image.repository $tag }}
-{{- else }}
-{{- printf "%s:%s" .Values.image.repository $tag }}
+{{- $global := .Values.global | default dict }}
+{{- $registry := .Values.image.registry | default $global.imageRegistry }}
+{{- $tag := .Values.image.tag | default $global.imageTag }}
+{{- if not (and $registry $tag) }}
+{{- fail (printf "%s: no image registry or tag. Build and push the images first: python3 deploy/images.py --registry <your registry> --values images.yaml, then install with -f images.yaml (deploy/helm/README.md, \"Images\", says how to get a registry)" .Values.image.repository) }}
+{{- end }}
+{{- $digest := include "service.imageDigest" . }}
+{{- printf "%s/%s:%s" $registry .Values.image.repository $tag }}{{ with $digest }}@{{ . }}{{ end }}
+{{- end }}
+
+{{/*
+The image's digest, if any (image.digest, else global.imageDigests.<name>).
+*/}}
+{{- define "service.imageDigest" -}}
+{{- $digests := dig "imageDigests" dict (.Values.global | default dict) }}
+{{- .Values.image.digest | default (index $digests (base .Values.image.repository)) | default "" }}
+{{- end }}
+
+{{/*
+The pull policy: image.pullPolicy, else global.imagePullPolicy, else IfNotPresent for an image
+pinned by digest (it cannot change) and Always for a tag alone (the node checks the registry).
+*/}}
+{{- define "service.imagePullPolicy" -}}
+{{- $global := .Values.global | default dict }}
+{{- .Values.image.pullPolicy | default $global.imagePullPolicy | default (ternary "IfNotPresent" "Always" (ne (include "service.imageDigest" .) "")) }}
+{{- end }}
+
+{{/*
+Pull secrets: imagePullSecrets, then global.imagePullSecrets (e.g. an ACR token's, when the
+nodes have no pull role on the registry).
+*/}}
+{{- define "service.imagePullSecrets" -}}
+{{- $secrets := concat (.Values.imagePullSecrets | default list) (dig "imagePullSecrets" list (.Values.global | default dict)) }}
+{{- with $secrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+The node selector: nodeSelector, plus global.zone as topology.kubernetes.io/zone when set, so
+that every pod of the comparison runs in one availability zone.
+*/}}
+{{- define "service.nodeSelector" -}}
+{{- $selector := deepCopy (.Values.nodeSelector | default dict) }}
+{{- with dig "zone" "" (.Values.global | default dict) }}
+{{- $_ := set $selector "topology.kubernetes.io/zone" . }}
+{{- end }}
+{{- with $selector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
 
