@@ -1,7 +1,8 @@
 """wrk_check.lua under real wrk, against a small local server whose answers the test decides.
 
 The server counts what it sends, so the script's counts can be checked exactly: five 503s,
-then two answers held past wrk's timeout, then rows; then a server whose every answer is late.
+then two answers held past wrk's timeout, then rows; then servers with a tenth, and with all,
+of their answers late.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import itertools
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -19,16 +20,17 @@ import pytest
 from perf.bench import wrk
 from perf.bench.checks import sample_problem, sampled_rows
 
+LATE_S = 1.3  # past the tests' 1 s timeout
 ROW = b'[{"id":7,"name":"a","create_time":"2024-08-20T01:00:00Z","update_time":null}]'
 
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, late_from: int, late_s: float) -> None:
+    def __init__(self, late: Callable[[int], bool]) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
         self.count = itertools.count()
-        self.late_from, self.late_s = late_from, late_s
+        self.late = late
 
     def handle_error(self, request: object, client_address: object) -> None:
         pass  # wrk resets its connections at the end of a run
@@ -43,8 +45,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         n = next(self.server.count)
         status, body = (503, b'{"error":"x"}') if n < 5 else (200, ROW)
-        if self.server.late_from <= n < self.server.late_from + 2 or self.server.late_from < 0:
-            time.sleep(self.server.late_s)
+        if self.server.late(n):
+            time.sleep(LATE_S)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -56,8 +58,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serving(late_from: int, late_s: float) -> Iterator[str]:
-    server = Server(late_from, late_s)
+def serving(late: Callable[[int], bool]) -> Iterator[str]:
+    server = Server(late)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -74,8 +76,8 @@ def _wrk_installed() -> None:
 
 
 def test_every_status_is_checked_and_timeouts_counted() -> None:
-    # Requests 5 and 6 are held 1.5 s, past a 1 s timeout (two connections: both at once).
-    with serving(late_from=5, late_s=1.5) as url:
+    # Requests 5 and 6 are held past the timeout (two connections: both at once).
+    with serving(lambda n: n in (5, 6)) as url:
         output, cpu = wrk.run(url, connections=2, seconds=3, timeout_s=1, cpus=[0])
     n = output.numbers
     assert n["requests"] > 20
@@ -90,13 +92,25 @@ def test_every_status_is_checked_and_timeouts_counted() -> None:
     assert len(output.samples) >= 8 + 4
 
 
-def test_percentiles_beyond_the_timeout_when_most_answers_are_late() -> None:
-    with serving(late_from=-1, late_s=1.2) as url:  # every answer late
+def test_percentiles_are_over_every_answer_the_late_ones_included() -> None:
+    # A tenth of the answers late: p50 in time, p99 beyond the timeout (wrk's own p99, of the
+    # answers in time only, would be a few milliseconds).
+    with serving(lambda n: n % 10 == 0) as url:
+        output, _ = wrk.run(url, connections=20, seconds=3, timeout_s=1, cpus=[0])
+    n = output.numbers
+    assert n["requests"] > 100
+    assert 0.05 < n["timeout"] / n["requests"] < 0.2
+    assert 0 < n["p50_us"] < 1_000_000
+    assert n["p99_us"] == -1
+
+
+def test_percentiles_beyond_the_timeout_when_every_answer_is_late() -> None:
+    with serving(lambda n: True) as url:
         output, _ = wrk.run(url, connections=4, seconds=3, timeout_s=1, cpus=[0])
     n = output.numbers
     assert n["requests"] >= 4
     assert n["timeout"] == n["requests"]
-    assert n["p50_us"] == n["p99_us"] == -1  # none in time: beyond the timeout
+    assert n["p50_us"] == n["p99_us"] == -1
 
 
 def test_parse_reads_the_numbers_and_the_bodies() -> None:
