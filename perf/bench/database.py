@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import threading
 import time
 from types import TracebackType
+from typing import Any
 
 import pymysql
 
@@ -52,29 +54,41 @@ class ConnectionPeak:
 
     A background thread reads the server's own count (``PROCESSLIST``) on one admin connection,
     from entry to exit, with one reading at each end; a connection opened and closed between
-    two readings is missed, so the peak is a lower bound.
+    two readings is missed, so the peak is a lower bound. A reading the server fails (a lost
+    connection, a temporary table it could not write) is skipped and the next one reconnects:
+    counting must not end a run. ``peak`` is -1 if no reading succeeded.
     """
 
     def __init__(self, database: Database, user: str) -> None:
         self._database, self._user = database, user
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, name=f"peak-{user}", daemon=True)
-        self._connection = database.connect(read_timeout=5, write_timeout=5)
-        self.peak = 0
-        self.error: BaseException | None = None
+        self._connection: pymysql.Connection[Any] | None = None
+        self.peak = -1
+        self.failed = 0
 
     def _read(self) -> None:
-        with self._connection.cursor() as cursor:
-            cursor.execute(COUNT, (self._user,))
-            row = cursor.fetchone()
+        try:
+            if self._connection is None:
+                self._connection = self._database.connect(read_timeout=5, write_timeout=5)
+            with self._connection.cursor() as cursor:
+                cursor.execute(COUNT, (self._user,))
+                row = cursor.fetchone()
+        except pymysql.MySQLError:
+            self.failed += 1
+            self._close()
+            return
         self.peak = max(self.peak, int(row[0]) if row else 0)
 
+    def _close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(pymysql.MySQLError):
+                self._connection.close()
+            self._connection = None
+
     def _poll(self) -> None:
-        try:
-            while not self._stop.wait(POLL_S):
-                self._read()
-        except BaseException as error:  # reported by __exit__, in the caller's thread
-            self.error = error
+        while not self._stop.wait(POLL_S):
+            self._read()
 
     def __enter__(self) -> ConnectionPeak:
         self._read()
@@ -88,12 +102,10 @@ class ConnectionPeak:
         traceback: TracebackType | None,
     ) -> None:
         self._stop.set()
-        # Each reading is bounded by the connection's timeouts; the thread ends with the next.
+        # Each reading is bounded by the connection's timeouts; the thread ends after its last.
         self._thread.join(timeout=15)
         try:
-            if self.error is None and not self._thread.is_alive():
+            if not self._thread.is_alive():
                 self._read()
         finally:
-            self._connection.close()
-        if self.error is not None and kind is None:
-            raise RuntimeError("counting the target's connections failed") from self.error
+            self._close()

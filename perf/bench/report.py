@@ -181,13 +181,17 @@ def _rows(rows: Sequence[Row], timeout_s: int) -> list[str]:
             f"| {r.target} | {r.rps:,.0f} | {p50} | {p99} "
             f"| {_ratio(r.ratio_floor)} | {_ratio(r.ratio_blog)} | {cores(r.target_cpu)} "
             f"| {cores(r.wrk_cpu)} | {cores(r.load_cpu)} | {_number(r.cpu_us_per_request)} "
-            f"| {r.db_connections_peak:,} | {failures} | {r.bodies} | {r.limit} |"
+            f"| {_connections(r.db_connections_peak)} | {failures} | {r.bodies} | {r.limit} |"
         )
     return lines
 
 
 def _ms(value: float | None, timeout_s: int) -> str:
     return f"> {timeout_s * 1000:,}" if value is None else f"{value:.2f}"
+
+
+def _connections(peak: int) -> str:
+    return "?" if peak < 0 else f"{peak:,}"  # -1: no reading succeeded
 
 
 def _number(value: float | None) -> str:

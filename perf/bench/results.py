@@ -65,7 +65,7 @@ class Measurement:
     target_cpu: float  # the target's CPU time over the run, in cores (1.0: its core busy)
     wrk_cpu: float  # wrk's, in cores (one thread: 1.0 is its limit)
     load_cpu: float  # busy share of the load side's CPUs (wrk, the database, the runner)
-    db_connections_peak: int  # the target's database connections, highest reading in the run
+    db_connections_peak: int  # the target's database connections, highest reading; -1: none
 
     @property
     def timeouts(self) -> int:

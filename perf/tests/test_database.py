@@ -37,3 +37,16 @@ def test_no_connection_is_a_peak_of_zero(database: Database) -> None:
     with ConnectionPeak(database, reader.user) as peak:
         time.sleep(POLL_S * 2)
     assert peak.peak == 0
+
+
+def test_counting_goes_on_after_its_connection_is_lost(database: Database) -> None:
+    reader = database.create_reader("lost")
+    with ConnectionPeak(database, reader.user) as peak:
+        # The server ends the counting connection: the next reading reconnects.
+        assert peak._connection is not None
+        database.execute(f"KILL {int(peak._connection.thread_id())}")  # type: ignore[no-untyped-call]
+        held = [reader.connect(database.name) for _ in range(2)]
+        time.sleep(POLL_S * 5)
+        for connection in held:
+            connection.close()
+    assert peak.peak == 2
