@@ -155,7 +155,12 @@ def perf(session: nox.Session) -> None:
     session.install("--require-hashes", "-r", "loadtest/requirements.txt")
     session.install("--no-deps", "-e", "./loadtest")
     session.install(*nox.project.dependency_groups(PYPROJECT, "contract"))  # the kit's needs
-    session.run("python", "-m", "perf.bench", *session.posargs, env={"PYTHONPATH": str(ROOT)})
+    # On Ctrl-C the run stops its targets and its database and removes its logs: give it the
+    # time (nox's default is 0.3 s before it kills the run and orphans them).
+    session.run(
+        "python", "-m", "perf.bench", *session.posargs,
+        env={"PYTHONPATH": str(ROOT)}, interrupt_timeout=120, terminate_timeout=30,
+    )  # fmt: skip
 
 
 @nox.session(python=PYTHON)

@@ -24,6 +24,7 @@ COLOURS = dict(zip(RUNGS, ("#4c72b0", "#dd8452", "#55a868", "#c44e52"), strict=T
 
 def ladder_png(ladders: Sequence[Ladder], title: str) -> bytes:
     """The chart, as PNG bytes."""
+    ladders = [ladder for ladder in ladders if ladder.measured]
     services = [ladder for ladder in ladders if ladder.kind == "service"]
     floors = [ladder for ladder in ladders if ladder.kind == "floor"]
     figure = Figure(figsize=(11, 5.5), layout="constrained")

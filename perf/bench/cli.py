@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -127,13 +128,23 @@ def measure(settings: Settings, selected: Sequence[str] | None, out: Path) -> in
     from perf.bench.run import run  # noqa: PLC0415
     from perf.bench.targets import build_targets  # noqa: PLC0415
 
+    # SIGTERM (a CI job's timeout, say) unwinds like Ctrl-C: every target and the database are
+    # stopped, the logs removed, nothing written.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     # The database server, wrk and this process stay off the targets' core: set before the
     # kit starts MariaDB, which inherits it. run_service() pins each target itself.
     os.sched_setaffinity(0, settings.load_cpus)
     targets = build_targets(selected)
     log_dir = Path(tempfile.mkdtemp(prefix="perf-logs-"))
     try:
-        results, logs = run(targets, settings, log_dir)
+        try:
+            results, logs = run(targets, settings, log_dir)
+        except KeyboardInterrupt:
+            print(
+                "interrupted: every target and the database stopped, nothing written",
+                file=sys.stderr,
+            )
+            return 130
         analysis = analyse(results)
         stem = "perf-" + results.started.replace("-", "").replace(":", "")
         files = _files(results, analysis, stem)
@@ -146,6 +157,10 @@ def measure(settings: Settings, selected: Sequence[str] | None, out: Path) -> in
         return 0
     finally:
         shutil.rmtree(log_dir, ignore_errors=True)
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _files(results: Results, analysis: Analysis, stem: str) -> dict[str, bytes]:

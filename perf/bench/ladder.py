@@ -47,6 +47,11 @@ class Ladder:
         return RUNGS if self.kind == "service" else (RUNGS[0], RUNGS[2])
 
     @property
+    def measured(self) -> bool:
+        """Whether any rung was measured (a run of some targets or paths has empty ladders)."""
+        return any(rung is not None for rung in self.rungs)
+
+    @property
     def total(self) -> float | None:
         return None if None in self.rungs else sum(r for r in self.rungs if r is not None)
 

@@ -124,14 +124,34 @@ def _verdict(v: goals.Verdict) -> str:
 
 
 def _ladder(found: Sequence[Ladder], chart: str | None) -> list[str]:
-    services = [ladder for ladder in found if ladder.kind == "service"]
-    floors = [ladder for ladder in found if ladder.kind == "floor"]
+    found = [ladder for ladder in found if ladder.measured]
+    if not found:
+        return ["Not measured: the ladder needs `/demo` and `/idle` of a service and its floor."]
     lines = [f"![The ladder of each stack and floor]({chart})", ""] if chart else []
-    lines += [
+    for table in (
+        _service_ladders([ladder for ladder in found if ladder.kind == "service"]),
+        _floor_ladders([ladder for ladder in found if ladder.kind == "floor"]),
+    ):
+        lines += [*table, ""] if table else []
+    lines.append(
+        'Each rung is a difference of two rows\' medians (perf/README.md, "The ladder"); a '
+        "negative rung is noise larger than the layer."
+    )
+    caveats = dict.fromkeys(c for ladder in found for c in ladder.caveats)
+    if caveats:
+        lines += ["", "Rungs built from rows that were not their target's limit, or failed:", ""]
+        lines += [f"- {c}" for c in caveats]
+    return lines
+
+
+def _service_ladders(ladders: Sequence[Ladder]) -> list[str]:
+    if not ladders:
+        return []
+    lines = [
         "| service | " + " | ".join(RUNGS) + " | = `/demo` | blog's `/demo` | largest rung |",
         "|---|" + "--:|" * (len(RUNGS) + 2) + "---|",
     ]
-    for ladder in services:
+    for ladder in ladders:
         cells = [
             f"{_number(rung)} ({label})"
             for rung, label in zip(ladder.rungs, ladder.labels, strict=True)
@@ -145,26 +165,22 @@ def _ladder(found: Sequence[Ladder], chart: str | None) -> list[str]:
             f"| {ladder.target} | " + " | ".join(cells) + f" | {_number(ladder.total)} "
             f"| {_number(ladder.blog_us)} | {largest} |"
         )
-    lines += [
-        "",
+    return lines
+
+
+def _floor_ladders(ladders: Sequence[Ladder]) -> list[str]:
+    if not ladders:
+        return []
+    lines = [
         "| floor | server alone (`/idle`) | + driver round trip | = `/demo` |",
         "|---|--:|--:|--:|",
     ]
-    for ladder in floors:
+    for ladder in ladders:
         (server, driver), (idle, trip) = ladder.labels, ladder.rungs
         lines.append(
             f"| {ladder.target} | {_number(idle)} ({server}) | {_number(trip)} ({driver}) "
             f"| {_number(ladder.total)} |"
         )
-    caveats = [c for ladder in found for c in ladder.caveats]
-    lines += [
-        "",
-        'Each rung is a difference of two rows\' medians (perf/README.md, "The ladder"); a '
-        "negative rung is noise larger than the layer.",
-    ]
-    if caveats:
-        lines += ["", "Rungs built from rows that were not their target's limit, or failed:", ""]
-        lines += [f"- {c}" for c in dict.fromkeys(caveats)]
     return lines
 
 
