@@ -2,7 +2,7 @@
 
 matplotlib's object API on the Agg backend (no display, no pyplot global state), as loadtest's
 report draws its charts. A negative rung (noise larger than the layer) is drawn as nothing; the
-report's table gives its value. A bar built from a row that was not its target's limit, or
+report's table gives its value. A rung built from a row that was not its target's limit, or
 that failed requests, is hatched: read it with its caveat.
 """
 
@@ -12,7 +12,9 @@ import io
 from collections.abc import Sequence
 
 import matplotlib
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from perf.bench.ladder import RUNGS, Ladder
@@ -31,6 +33,7 @@ def ladder_png(ladders: Sequence[Ladder], title: str) -> bytes:
     left, right = figure.subplots(
         1, 2, sharey=True, width_ratios=[max(len(services), 1), max(len(floors), 1)]
     )
+    tallest = max((ladder.total or 0.0 for ladder in ladders), default=0.0)
     for axes, group, heading in (
         (left, services, "services: the four layers"),
         (right, floors, "floors: server and driver"),
@@ -38,23 +41,24 @@ def ladder_png(ladders: Sequence[Ladder], title: str) -> bytes:
         names = [ladder.target for ladder in group]
         bottoms = [0.0] * len(group)
         for rung in RUNGS:
-            heights = []
+            heights, hatched = [], []
             for ladder in group:
-                sizes = dict(zip(ladder.names, ladder.rungs, strict=True))
-                heights.append(max(sizes.get(rung) or 0.0, 0.0))
-            if any(heights):
-                bars = axes.bar(names, heights, bottom=bottoms, color=COLOURS[rung], label=rung)
-                for bar, ladder in zip(bars, group, strict=True):
-                    if ladder.caveats:
-                        bar.set_hatch("//")
-                axes.bar_label(
-                    bars,
-                    labels=[f"{h:,.0f}" if h else "" for h in heights],
-                    label_type="center",
-                    fontsize=8,
-                    color="white",
+                found = dict(
+                    zip(ladder.names, zip(ladder.rungs, ladder.doubtful, strict=True), strict=True)
                 )
-                bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
+                size, doubtful = found.get(rung, (None, False))
+                heights.append(max(size or 0.0, 0.0))
+                hatched.append(doubtful)
+            if not any(heights):
+                continue
+            bars = axes.bar(names, heights, bottom=bottoms, color=COLOURS[rung])
+            for bar, doubtful in zip(bars, hatched, strict=True):
+                if doubtful:
+                    bar.set_hatch("//")
+            # Values inside the segments tall enough to hold one.
+            labels = [f"{h:,.0f}" if h >= tallest / 25 else "" for h in heights]
+            axes.bar_label(bars, labels=labels, label_type="center", fontsize=8, color="white")
+            bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
         blog = [(i, ladder.blog_us) for i, ladder in enumerate(group) if ladder.blog_us]
         if blog:
             axes.scatter(
@@ -64,22 +68,20 @@ def ladder_png(ladders: Sequence[Ladder], title: str) -> bytes:
                 s=900,
                 linewidths=3,
                 color="black",
-                label="the blog app's /demo",
                 zorder=3,
             )
         axes.set_title(heading)
         axes.tick_params(axis="x", labelrotation=20)
         axes.grid(axis="y", alpha=0.3)
     left.set_ylabel("CPU µs per request")
-    handles, labels = left.get_legend_handles_labels()
-    seen = dict(zip(labels, handles, strict=True))
-    for handle, label in zip(*right.get_legend_handles_labels(), strict=True):
-        seen.setdefault(label, handle)
-    if any(ladder.caveats for ladder in ladders):
-        seen["hatched: a row not CPU-bound, or failing"] = Patch(
+    handles: dict[str, Artist] = {rung: Patch(facecolor=COLOURS[rung]) for rung in RUNGS}
+    if any(ladder.blog_us for ladder in ladders):
+        handles["the blog app's /demo"] = Line2D([], [], color="black", linewidth=3)
+    if any(any(ladder.doubtful) for ladder in ladders):
+        handles["hatched: from a row not CPU-bound, or failing"] = Patch(
             facecolor="white", edgecolor="grey", hatch="//"
         )
-    figure.legend(seen.values(), seen.keys(), loc="outside lower center", ncols=3)
+    figure.legend(handles.values(), handles.keys(), loc="outside lower center", ncols=3)
     figure.suptitle(title)
     out = io.BytesIO()
     figure.savefig(out, format="png", dpi=100)

@@ -40,6 +40,7 @@ class Ladder:
     rungs: tuple[float | None, ...]  # microseconds each rung adds; None: not measured
     blog_us: float | None  # the blog app's /demo, for reference (services)
     caveats: tuple[str, ...]
+    doubtful: tuple[bool, ...]  # per rung: built from a row with a caveat
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -86,6 +87,13 @@ def _service_ladder(role: Role, rows: Sequence[Row], connections: int) -> Ladder
     driver = _minus(_us(floor_demo), server)
     library = _minus(_minus(_us(demo), _us(idle)), driver)
     blog = find(rows, role.blog, "/demo", connections)
+    # The rows each rung is computed from.
+    sources = (
+        [floor_idle],
+        [idle, floor_idle],
+        [floor_demo, floor_idle],
+        [demo, idle, floor_demo, floor_idle],
+    )
     return Ladder(
         target=role.name,
         kind=role.kind,
@@ -94,6 +102,7 @@ def _service_ladder(role: Role, rows: Sequence[Row], connections: int) -> Ladder
         rungs=(server, framework, driver, library),
         blog_us=_us(blog),
         caveats=_caveats([floor_idle, idle, floor_demo, demo]),
+        doubtful=tuple(bool(_caveats(group)) for group in sources),
     )
 
 
@@ -108,6 +117,7 @@ def _floor_ladder(role: Role, rows: Sequence[Row], connections: int) -> Ladder:
         rungs=(_us(idle), _minus(_us(demo), _us(idle))),
         blog_us=None,
         caveats=_caveats([idle, demo]),
+        doubtful=(bool(_caveats([idle])), bool(_caveats([demo, idle]))),
     )
 
 

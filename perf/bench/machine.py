@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from loadtest.cpu import cpu_model
 
 
 def describe() -> dict[str, Any]:
     """CPU model and count, memory, kernel, OS, the runner's Python, wrk, the load average."""
     return {
-        "cpu_model": _cpu_model(),
+        "cpu_model": cpu_model(),
         "cpus": os.cpu_count() or 0,
         "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
         "kernel": platform.release(),
@@ -27,16 +28,6 @@ def describe() -> dict[str, Any]:
 
 def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _os_name() -> str:

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 import psutil
+from loadtest.cpu import cpu_delta, tree_cpu
 
 from contract.database import Database
 from perf.bench import wrk
@@ -24,19 +25,6 @@ class Running:
     url: str
     pid: int
     user: str
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time of a process and all its children (gunicorn's master and worker)."""
-    total = 0.0
-    try:
-        root = psutil.Process(pid)
-        for process in [root, *root.children(recursive=True)]:
-            times = process.cpu_times()
-            total += times.user + times.system
-    except psutil.Error:
-        pass
-    return total
 
 
 def busy_seconds(cpus: Collection[int]) -> float:
@@ -61,7 +49,8 @@ def measure(
 ) -> Measurement:
     """Load ``running`` with wrk; its CPU, wrk's, the load CPUs', its connections, its answers."""
     load_cpus = settings.load_cpus
-    cpu_before, busy_before = cpu_seconds(running.pid), busy_seconds(load_cpus)
+    # The target's process tree: gunicorn's master and worker, uvicorn's one process.
+    cpu_before, busy_before = tree_cpu([running.pid]), busy_seconds(load_cpus)
     started = time.monotonic()
     with ConnectionPeak(database, running.user) as peak:
         output, wrk_cpu = wrk.run(
@@ -72,7 +61,7 @@ def measure(
             cpus=load_cpus,
         )
     elapsed = max(time.monotonic() - started, 1e-9)
-    target_cpu = (cpu_seconds(running.pid) - cpu_before) / elapsed
+    target_cpu = cpu_delta(cpu_before, tree_cpu([running.pid])) / elapsed
     # A share (0 to 1): the two readings straddle the run by a little, never by much.
     load_cpu = min((busy_seconds(load_cpus) - busy_before) / elapsed / len(load_cpus), 1.0)
 

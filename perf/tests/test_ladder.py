@@ -30,6 +30,7 @@ def test_the_rungs_of_a_service() -> None:
     assert django.blog_us == pytest.approx(us(0.96, 328), abs=0.1)
     assert django.labels == ("gunicorn + gevent", "Django", "mysqlclient + greenify", "Django ORM")
     assert django.caveats == ()
+    assert django.doubtful == (False, False, False, False)
     index, _ = django.largest or (None, 0)
     assert index == 3  # the data library: recorded figures, 1,129 of 1,129 minus 558 minus 208
 
@@ -49,6 +50,8 @@ def test_a_rung_from_a_row_that_was_not_the_target_limit_carries_a_caveat() -> N
     runs = replaced(CLEAN, measurement("floor-gevent", "/demo", 4590, 0.781, load_cpu=0.714))
     django = ladders(ROLES, summarise(ROLES, runs), 64)[0]
     assert django.caveats == ("floor-gevent /demo: other-bound (cpu 0.78)",)
+    # The driver's rung and the data library's are computed from that row; the others are not.
+    assert django.doubtful == (False, False, True, True)
 
 
 def test_a_rung_from_a_failing_row_carries_a_caveat() -> None:
