@@ -71,7 +71,8 @@ def measurement(
     )
 
 
-# One round at 64 connections, every row CPU-bound and clean (figures from a quiet 2-core run).
+# One round at 64 connections, every row CPU-bound and clean: req/s and cpu of the full run of
+# 2026-11-27 on a quiet 2-core machine (the services then took their raw-SQL paths).
 CLEAN = [
     measurement("django", "/demo", 868, 0.98),
     measurement("django", "/idle", 1738, 0.97),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from perf.bench import goals
 from perf.bench.results import Measurement
 from perf.bench.stats import summarise
@@ -53,40 +55,50 @@ def test_a_service_row_with_timeouts_is_never_met() -> None:
     assert "3 timeouts" in judged.reason
 
 
-def test_against_a_blog_app_that_was_not_cpu_bound_is_not_comparable() -> None:
+NOT_COMPARABLE_CASES = {
     # recorded: blog-django /demo at cpu 0.885 beside a busy neighbour
-    runs = replaced(CLEAN, measurement("blog-django", "/demo", 694, 0.885))
-    for goal in (RPS, CPU):
-        judged = verdict(runs, goal=goal, service="django", path="/demo")
-        assert judged.verdict == goals.NOT_COMPARABLE
-        assert "blog-django not CPU-bound" in judged.reason
+    "blog app not CPU-bound, req/s": (
+        measurement("blog-django", "/demo", 694, 0.885), RPS, "django", "/demo",
+        "blog-django not CPU-bound",
+    ),
+    "blog app not CPU-bound, CPU": (
+        measurement("blog-django", "/demo", 694, 0.885), CPU, "django", "/demo",
+        "blog-django not CPU-bound",
+    ),
+    "blog app timed out": (
+        measurement("blog-django", "/demo", 328, 0.96, timeouts=966), RPS, "django", "/demo",
+        "966 timeouts",
+    ),
+    # recorded: floor-asyncio /idle beside a busy load CPU
+    "floor load-bound": (
+        measurement("floor-asyncio", "/idle", 25797, 0.573, load_cpu=0.936), MOONSHOT,
+        "fastapi", "/idle", "load-bound",
+    ),
+    # its req/s is a lower bound that misses the target: no mark either way
+    "service load-bound, missed": (
+        measurement("django", "/demo", 400, 0.6, load_cpu=0.99), RPS, "django", "/demo",
+        "django not CPU-bound",
+    ),
+}  # fmt: skip
 
 
-def test_against_a_blog_app_that_timed_out_is_not_comparable() -> None:
-    runs = replaced(CLEAN, measurement("blog-django", "/demo", 328, 0.96, timeouts=966))
-    judged = verdict(runs, goal=RPS, service="django", path="/demo")
+@pytest.mark.parametrize(
+    ("changed", "goal", "service", "path", "reason"),
+    NOT_COMPARABLE_CASES.values(),
+    ids=NOT_COMPARABLE_CASES.keys(),
+)
+def test_not_comparable(
+    changed: Measurement, goal: str, service: str, path: str, reason: str
+) -> None:
+    judged = verdict(replaced(CLEAN, changed), goal=goal, service=service, path=path)
     assert judged.verdict == goals.NOT_COMPARABLE
-    assert "966 timeouts" in judged.reason
-
-
-def test_against_a_floor_that_was_load_bound_is_not_comparable() -> None:
-    runs = replaced(CLEAN, measurement("floor-asyncio", "/idle", 25797, 0.573, load_cpu=0.936))
-    judged = verdict(runs, goal=MOONSHOT, service="fastapi", path="/idle")
-    assert judged.verdict == goals.NOT_COMPARABLE
-    assert "load-bound" in judged.reason
+    assert reason in judged.reason
 
 
 def test_a_load_bound_service_that_reaches_the_target_meets_it() -> None:
     # Its req/s is a lower bound: reaching the target anyway is a mark.
     runs = replaced(CLEAN, measurement("django", "/demo", 868, 0.6, wrk_cpu=0.95))
     assert verdict(runs, goal=RPS, service="django", path="/demo").verdict == goals.MET
-
-
-def test_a_load_bound_service_that_misses_the_target_is_not_comparable() -> None:
-    runs = replaced(CLEAN, measurement("django", "/demo", 400, 0.6, load_cpu=0.99))
-    judged = verdict(runs, goal=RPS, service="django", path="/demo")
-    assert judged.verdict == goals.NOT_COMPARABLE
-    assert "django not CPU-bound" in judged.reason
 
 
 def test_a_missing_reference_is_not_comparable() -> None:
