@@ -16,7 +16,7 @@ import nox
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv"
 nox.options.download_python = "never"  # no interpreter downloads here: use the installed ones
-nox.options.sessions = ["lint", "service", "loadtest", "helm", "contract"]
+nox.options.sessions = ["lint", "service", "loadtest", "helm", "contract", "perf_tests"]
 nox.options.reuse_venv = "yes"
 
 ROOT = Path(__file__).parent
@@ -155,13 +155,25 @@ def bench(session: nox.Session) -> None:
 def perf(session: nox.Session) -> None:
     """The micro-benchmark with wrk: services, bare floors, the blog's apps (`-- --smoke`: CI).
 
-    Writes results/perf-*.json and .md (format: perf/README.md); DATABASE_URL picks the server.
+    Writes results/perf-*.json, .md and -ladder.png (perf/README.md); DATABASE_URL picks the server.
     """
-    # loadtest seeds the table, as for `bench`.
+    # loadtest seeds the table, as for `bench`; its pins carry matplotlib for the ladder chart.
     session.install("--require-hashes", "-r", "loadtest/requirements.txt")
     session.install("--no-deps", "-e", "./loadtest")
     session.install(*nox.project.dependency_groups(PYPROJECT, "contract"))  # the kit's needs
-    session.run("python", "perf/run.py", *session.posargs, env={"PYTHONPATH": str(ROOT)})
+    # On Ctrl-C the run stops its targets and its database and removes its logs: give it the
+    # time (nox's default is 0.3 s before it kills the run and orphans them).
+    session.run(
+        "python", "-m", "perf.bench", *session.posargs,
+        env={"PYTHONPATH": str(ROOT)}, interrupt_timeout=120, terminate_timeout=30,
+    )  # fmt: skip
+
+
+@nox.session(python=PYTHON)
+def perf_tests(session: nox.Session) -> None:
+    """perf's own tests: summary, targets, ladder, report from recorded numbers; the wrk script."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "perf"))
+    session.run("python", "-m", "pytest", "perf/tests", *session.posargs)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,17 @@
 """Reference point, NOT a template: the asyncio stack's floor, with no framework at all.
 
-A bare ASGI callable on uvicorn (uvloop, httptools) with an aiomysql pool: the same drivers
-as the FastAPI and Starlette services, none of their framework, routing, validation or error
-handling. It answers ``/demo`` (the contract's statement, the contract's JSON) and ``/idle``
-and nothing else usefully. It skips what a service must do (strict query strings, timeouts,
-recovery, 4xx/5xx bodies), so it is the limit of the stack on one core, not an example.
+A bare ASGI callable on uvicorn (uvloop, httptools) with a driver's own pool: the same server
+and the same statement and JSON as the FastAPI and Starlette services, none of their framework,
+routing, validation or error handling. It answers ``/demo`` (the contract's statement with the
+name bound as a parameter, the contract's JSON) and ``/idle``. It skips what a service must do
+(strict query strings, timeouts, recovery, 4xx/5xx bodies), so it is the limit of the stack on
+one core, not an example. ``FLOOR_DRIVER`` picks the driver: ``aiomysql`` (the services'
+driver, pure Python on PyMySQL; ``floor-asyncio``) or ``asyncmy`` (its Cython fork;
+``floor-asyncio-asyncmy``); their pool and cursor APIs are the same.
 
-Run by perf/run.py in the Starlette service's pinned environment:
-``uvicorn asgi_floor:app --loop uvloop --http httptools --no-access-log``.
+Run by ``python -m perf.bench`` in this folder's pinned environment (requirements.txt):
+``uvicorn asgi_floor:app --loop uvloop --http httptools --no-access-log``, with uvicorn's other
+settings as the services set them.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import aiomysql
 import orjson
 
 Scope = MutableMapping[str, Any]
@@ -32,11 +35,18 @@ OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS
 HEADERS = [(b"content-type", b"application/json")]
 IDLE = orjson.dumps({"status": "idle"})
 POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "10"))
+DRIVER = os.environ.get("FLOOR_DRIVER", "aiomysql")
 
 
-async def _open_pool() -> aiomysql.Pool:
+async def _open_pool() -> Any:
+    if DRIVER == "aiomysql":
+        import aiomysql as driver  # noqa: PLC0415  (only the floor that uses it imports it)
+    elif DRIVER == "asyncmy":
+        import asyncmy as driver  # noqa: PLC0415
+    else:
+        raise RuntimeError(f"FLOOR_DRIVER must be aiomysql or asyncmy, not {DRIVER!r}")
     url = urlsplit(os.environ["DATABASE_URL"])
-    return await aiomysql.create_pool(
+    return await driver.create_pool(
         minsize=POOL_SIZE,
         maxsize=POOL_SIZE,
         host=url.hostname or "127.0.0.1",
@@ -56,7 +66,7 @@ async def _respond(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _lookup(pool: aiomysql.Pool, name: str) -> bytes:
+async def _lookup(pool: Any, name: str) -> bytes:
     async with pool.acquire() as connection, connection.cursor() as cursor:
         await cursor.execute(LOOKUP, (name,))
         rows = await cursor.fetchall()

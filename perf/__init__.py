@@ -1,0 +1,1 @@
+"""perf/: the wrk micro-benchmark (``perf.bench``), its floors and the blog's apps."""

@@ -1,0 +1,1 @@
+"""The micro-benchmark: ``python -m perf.bench`` (``nox -s perf``); format in perf/README.md."""

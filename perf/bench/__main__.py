@@ -1,0 +1,7 @@
+"""``python -m perf.bench``: see cli.py."""
+
+import sys
+
+from perf.bench.cli import main
+
+sys.exit(main())

@@ -1,0 +1,216 @@
+"""``python -m perf.bench``: run the micro-benchmark (``nox -s perf``), or redo a run's report.
+
+``python -m perf.bench [--smoke] [options]`` measures and, if the run passes, writes
+``results/perf-<UTC>.json``, ``.md`` and ``-ladder.png`` (all three or none). ``python -m
+perf.bench report FILE.json`` redoes the Markdown and the chart from a results file, beside it
+or (``--readme``) into perf/README.md's example section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from perf.bench import chart
+from perf.bench.analysis import Analysis, analyse
+from perf.bench.report import markdown
+from perf.bench.results import Results, Settings, write_all
+
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "perf" / "README.md"
+README_CHART = "docs/ladder.png"  # relative to perf/README.md
+BEGIN, END = "<!-- perf report: begin -->", "<!-- perf report: end -->"
+SMOKE = {"rows": 20_000, "rounds": 1, "duration": 1, "warmup": 0}
+FULL = {"rows": 1_000_000, "rounds": 5, "duration": 3, "warmup": 1}
+
+
+def run_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nox -s perf --",
+        description="The wrk micro-benchmark: services, floors, the blog's apps (perf/README.md).",
+        epilog="python -m perf.bench report FILE.json [--readme]: redo a run's report.",
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="one short round on a small table, for CI (--rows 20000 --rounds 1 --duration 1"
+        " --warmup 0)",
+    )
+    parser.add_argument("--rows", type=int, help="blog rows to load (default 1,000,000)")
+    parser.add_argument("--rounds", type=int, help="interleaved measuring rounds (default 5)")
+    parser.add_argument("--duration", type=int, help="seconds per wrk run (default 3)")
+    parser.add_argument(
+        "--warmup", type=int, help="seconds of warm-up per target and path (default 1; 0: none)"
+    )
+    parser.add_argument(
+        "--connections", type=int, nargs="+", default=[64, 512], help="wrk -c values"
+    )
+    parser.add_argument("--paths", nargs="+", default=["/demo", "/idle"])
+    parser.add_argument("--timeout", type=int, default=2, help="wrk's request timeout, s")
+    parser.add_argument("--target", action="append", help="only these targets (repeatable)")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="TARGET:NAME=VALUE",
+        help="extra environment for one target, e.g. django:DB_POOL_SIZE=4 (repeatable)",
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "results", help="results folder")
+    return parser
+
+
+def report_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m perf.bench report",
+        description="Redo a run's Markdown report and ladder chart from its results file.",
+    )
+    parser.add_argument("file", type=Path, help="a results/perf-*.json file")
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help=f"into perf/README.md between its {BEGIN} and {END} lines, the chart to "
+        f"perf/{README_CHART}, the file to perf/docs/perf.json (else: beside the file)",
+    )
+    return parser
+
+
+def settings_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Settings:
+    sizes = {key: getattr(args, key) for key in SMOKE}
+    for key, value in (SMOKE if args.smoke else FULL).items():
+        if sizes[key] is None:
+            sizes[key] = value
+    env: dict[str, dict[str, str]] = {}
+    for item in args.env:
+        target, _, assignment = item.partition(":")
+        name, sep, value = assignment.partition("=")
+        if not sep:
+            parser.error(f"--env wants TARGET:NAME=VALUE, not {item!r}")
+        env.setdefault(target, {})[name] = value
+    available = sorted(os.sched_getaffinity(0))
+    if len(available) < 2:
+        parser.error("needs at least two CPUs: one for the target, one for wrk and the database")
+    if not shutil.which("wrk"):
+        parser.error("wrk is not installed (Debian: apt-get install wrk)")
+    return Settings(
+        smoke=args.smoke,
+        rows=sizes["rows"],
+        rounds=sizes["rounds"],
+        duration_s=sizes["duration"],
+        warmup_s=sizes["warmup"],
+        connections=args.connections,
+        paths=args.paths,
+        wrk_timeout_s=args.timeout,
+        target_cpus=available[-1:],
+        load_cpus=available[:-1],
+        env=env,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["report"]:
+        return report(report_parser().parse_args(argv[1:]))
+    parser = run_parser()
+    args = parser.parse_args(argv)
+    return measure(settings_from(args, parser), args.target, args.out)
+
+
+def measure(settings: Settings, selected: Sequence[str] | None, out: Path) -> int:
+    """Run, report, and write the files if the run passed; 1 if it failed."""
+    # Imported here: the run needs the contract kit and the drivers, a report needs neither.
+    from perf.bench.run import run  # noqa: PLC0415
+    from perf.bench.targets import build_targets  # noqa: PLC0415
+
+    # SIGTERM (a CI job's timeout, say) unwinds like Ctrl-C: every target and the database are
+    # stopped, the logs removed, nothing written.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    # The database server, wrk and this process stay off the targets' core: set before the
+    # kit starts MariaDB, which inherits it. run_service() pins each target itself.
+    os.sched_setaffinity(0, settings.load_cpus)
+    targets = build_targets(selected)
+    log_dir = Path(tempfile.mkdtemp(prefix="perf-logs-"))
+    try:
+        try:
+            results, logs = run(targets, settings, log_dir)
+        except KeyboardInterrupt:
+            print(
+                "interrupted: every target and the database stopped, nothing written",
+                file=sys.stderr,
+            )
+            return 130
+        analysis = analyse(results)
+        stem = "perf-" + results.started.replace("-", "").replace(":", "")
+        files = _files(results, analysis, stem)
+        print(files[f"{stem}.md"].decode())
+        if analysis.problems:
+            _explain_failure(analysis, logs)
+            return 1
+        for path in write_all(out, files):
+            print(f"wrote {path}")
+        return 0
+    finally:
+        shutil.rmtree(log_dir, ignore_errors=True)
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _files(results: Results, analysis: Analysis, stem: str) -> dict[str, bytes]:
+    document = results.to_dict(analysis.to_dict())
+    return {
+        f"{stem}.json": (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode(),
+        f"{stem}.md": markdown(results, analysis, chart=f"{stem}-ladder.png").encode(),
+        f"{stem}-ladder.png": chart.ladder_png(analysis.ladders, _title(results, analysis)),
+    }
+
+
+def _title(results: Results, analysis: Analysis) -> str:
+    kind = "smoke run" if results.settings.smoke else "run"
+    return (
+        f"CPU per request by layer, {analysis.ladder_connections} connections "
+        f"({kind} of {results.started}, {results.machine['cpus']} CPUs)"
+    )
+
+
+def _explain_failure(analysis: Analysis, logs: dict[str, Path]) -> None:
+    print("FAILED (nothing written):", file=sys.stderr)
+    for problem in analysis.problems:
+        print(f"  {problem}", file=sys.stderr)
+    for name, log in logs.items():
+        if any(p.startswith((f"{name}:", f"{name} ")) for p in analysis.problems):
+            lines = log.read_text(errors="replace").splitlines()[-30:] if log.exists() else []
+            print(f"--- {name}: the end of its log", file=sys.stderr)
+            print("\n".join(lines), file=sys.stderr)
+
+
+def report(args: argparse.Namespace) -> int:
+    results = Results.load(args.file)
+    analysis = analyse(results)
+    if not args.readme:
+        stem = args.file.name.removesuffix(".json")
+        files = _files(results, analysis, stem)
+        del files[f"{stem}.json"]
+        for path in write_all(args.file.parent, files):
+            print(f"wrote {path}")
+        return 0
+    text = README.read_text()
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"{README} has no {BEGIN} ... {END} section")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    block = markdown(results, analysis, chart=README_CHART, level=3)
+    stem = "perf"
+    files = _files(results, analysis, stem)
+    docs = README.parent / "docs"
+    write_all(docs, {"ladder.png": files[f"{stem}-ladder.png"], "perf.json": files[f"{stem}.json"]})
+    README.write_text(f"{head}{BEGIN}\n{block}{END}{tail}")
+    print(f"wrote {README}, {docs / 'ladder.png'}, {docs / 'perf.json'}")
+    return 0

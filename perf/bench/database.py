@@ -1,0 +1,111 @@
+"""The benchmark's database: seeding it, and counting a target's connections during a run."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+import pymysql
+
+from contract.database import Database
+from contract.fixtures import load_fixtures
+
+# Seeding a million rows takes well under a minute on a laptop; a server this slow is not one to
+# measure.
+SEED_TIMEOUT_S = 600
+# How often the server's connection count is read during a run.
+POLL_S = 0.1
+COUNT = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = %s"
+
+
+def seed(database: Database, rows: int) -> float:
+    """Load ``rows`` blog names (plus the kit's fixtures); returns the seconds it took.
+
+    The names are loadtest's (``python -m loadtest seed``, as ``nox -s bench`` runs it): the
+    same seeded stream, loaded by ``LOAD DATA LOCAL INFILE`` or multi-row ``INSERT``s.
+    """
+    started = time.monotonic()
+    subprocess.run(
+        [sys.executable, "-m", "loadtest", "seed", "--rows", str(rows)],
+        env={**os.environ, "DATABASE_URL": database.url},
+        timeout=SEED_TIMEOUT_S,
+        check=True,
+    )
+    load_fixtures(database)
+    return time.monotonic() - started
+
+
+def allow_connections(database: Database, count: int) -> None:
+    """The blog's apps hold hundreds of connections each: raise the server's limit if we may."""
+    try:
+        database.execute(f"SET GLOBAL max_connections = {int(count)}")
+    except pymysql.MySQLError as error:
+        print(f"note: could not raise max_connections ({error})", file=sys.stderr)
+
+
+class ConnectionPeak:
+    """The most connections ``user`` held at any reading, every ``POLL_S``, while in the block.
+
+    A background thread reads the server's own count (``PROCESSLIST``) on one admin connection,
+    from entry to exit, with one reading at each end; a connection opened and closed between
+    two readings is missed, so the peak is a lower bound. A reading the server fails (a lost
+    connection, a temporary table it could not write) is skipped and the next one reconnects:
+    counting must not end a run. ``peak`` is -1 if no reading succeeded.
+    """
+
+    def __init__(self, database: Database, user: str) -> None:
+        self._database, self._user = database, user
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, name=f"peak-{user}", daemon=True)
+        self._connection: pymysql.Connection[Any] | None = None
+        self.peak = -1
+        self.failed = 0
+
+    def _read(self) -> None:
+        try:
+            if self._connection is None:
+                self._connection = self._database.connect(read_timeout=5, write_timeout=5)
+            with self._connection.cursor() as cursor:
+                cursor.execute(COUNT, (self._user,))
+                row = cursor.fetchone()
+        except pymysql.MySQLError:
+            self.failed += 1
+            self._close()
+            return
+        self.peak = max(self.peak, int(row[0]) if row else 0)
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(pymysql.MySQLError):
+                self._connection.close()
+            self._connection = None
+
+    def _poll(self) -> None:
+        while not self._stop.wait(POLL_S):
+            self._read()
+
+    def __enter__(self) -> ConnectionPeak:
+        self._read()
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        # Each reading is bounded by the connection's timeouts; the thread ends after its last.
+        self._thread.join(timeout=15)
+        try:
+            if not self._thread.is_alive():
+                self._read()
+        finally:
+            self._close()
