@@ -40,6 +40,9 @@ def run[T](pool: Pool, test: Callable[[], Coroutine[Any, Any, T]]) -> T:
     return asyncio.run(main())
 
 
+SESSION = "SELECT @@session.time_zone AS zone, @@session.character_set_connection AS charset"
+
+
 def pool_connections(scratch: Scratch) -> list[int]:
     """Ids of this database's connections other than ``scratch`` itself."""
     with scratch.cursor() as cursor:
@@ -117,6 +120,12 @@ def test_lookup_gives_the_rows_in_id_order(database_url: str, rows: str) -> None
     assert ids == sorted(ids)
     assert found[0]["create_time"] is not None
     assert (found[2]["create_time"], found[2]["update_time"]) == (None, None)
+
+
+def test_sessions_are_utc_and_utf8mb4(database_url: str) -> None:
+    pool = Pool(settings(database_url))
+    (session,) = run(pool, lambda: pool.fetch_all(SESSION))
+    assert (session["zone"], session["charset"]) == ("+00:00", "utf8mb4")
 
 
 def test_dead_connections_are_replaced(database_url: str, scratch: Scratch, rows: str) -> None:
