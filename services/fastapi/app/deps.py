@@ -24,7 +24,7 @@ async def requested_name(request: Request) -> str:
     """``name`` from the raw query string, parsed strictly; a blog name when none is given.
 
     Not a ``Query()`` parameter: Starlette's parser replaces undecodable bytes silently, and
-    a repeated ``name`` would be taken once (README.md, "Strict query strings").
+    a repeated ``name`` would be taken once (README.md, "Dependencies").
     """
     return parse_name(request.scope["query_string"]) or random_name()
 

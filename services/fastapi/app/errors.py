@@ -1,4 +1,4 @@
-"""Exception handlers: every error is one of the contract's JSON bodies (README.md, "Errors").
+"""Exception handlers: every error is one of the contract's JSON bodies (README.md, the contract).
 
 https://fastapi.tiangolo.com/tutorial/handling-errors/ - handlers keyed by status code catch
 the router's own 404 and 405. The ``Exception`` handler runs in Starlette's

@@ -46,7 +46,7 @@ app = FastAPI(
     # Deploying with an OpenTelemetry SDK, drop this argument.
     telemetry={"tracing": False, "metrics": False, "logs": False},
     # The schema is served at /openapi.json, for clients and tools; the Swagger UI and ReDoc
-    # pages are not (README.md, "OpenAPI").
+    # pages are not (README.md says why).
     docs_url=None,
     redoc_url=None,
     # "/demo/" is a 404 like any unknown path, not a redirect to "/demo".

@@ -42,7 +42,7 @@ class Status(BaseModel):
 
 
 class Error(BaseModel):
-    """Every error: a code and a fixed message (README.md, "Errors")."""
+    """Every error: a code and a fixed message (README.md, the contract)."""
 
     error: str = Field(examples=["database_unavailable"])
     detail: str = Field(examples=["The database is unavailable."])

@@ -1,7 +1,7 @@
 """The ``name`` of a ``/demo`` request, parsed strictly from the raw query string.
 
 FastAPI's query parameters come from Starlette's parser, which replaces undecodable bytes
-silently; the contract rejects them (README.md, "Strict query strings"). ``parse_name`` takes
+silently; the contract rejects them (README.md, the contract). ``parse_name`` takes
 the raw bytes of the ASGI scope and decodes them with the standard library's form decoder in
 strict mode; app.deps hands its result to ``/demo``.
 """

@@ -1,4 +1,4 @@
-"""The four endpoints (CONTRACT.md, "Endpoints"). Errors are raised and left to app.errors."""
+"""The four endpoints (README.md, the contract). Errors are raised and left to app.errors."""
 
 from __future__ import annotations
 

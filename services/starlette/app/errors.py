@@ -1,4 +1,4 @@
-"""Exception handlers: every error is the contract's JSON body (CONTRACT.md, "Errors").
+"""Exception handlers: every error is the contract's JSON body (README.md, the contract).
 
 https://www.starlette.io/exceptions/ - handlers keyed by status code catch the router's own
 404 and 405 ``HTTPException``s. The ``Exception`` handler runs in ``ServerErrorMiddleware``,

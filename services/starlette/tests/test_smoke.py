@@ -1,4 +1,4 @@
-"""Smoke tests of CONTRACT.md's database-free answers, through Starlette's TestClient."""
+"""Smoke tests of the contract's database-free answers, through Starlette's TestClient."""
 
 from __future__ import annotations
 
