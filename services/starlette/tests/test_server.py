@@ -78,9 +78,11 @@ def no_table(scratch: Scratch) -> Iterator[None]:
 
 def test_logs_one_line_per_event_on_stderr(database_url: str, no_table: None) -> None:
     server = start_server({"DATABASE_URL": database_url, "ACCESS_LOG": "true"})
-    statuses = [get(server, target).status for target in ("/demo?name=x", "/readyz", "/idle")]
+    try:
+        statuses = [get(server, path).status for path in ("/demo?name=x", "/readyz", "/idle")]
+    finally:
+        stdout, stderr = server.stop()
     assert statuses == [503, 503, 200]
-    stdout, stderr = server.stop()
     assert stdout == ""  # everything goes to stderr
     lines = stderr.splitlines()
     assert "INFO:     database pool open: 10 connections" in lines
