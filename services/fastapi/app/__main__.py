@@ -7,38 +7,23 @@ uvicorn's CLI reads ``WEB_CONCURRENCY`` but not ``PORT`` or ``ACCESS_LOG``, and 
 
 from __future__ import annotations
 
-import copy
 import sys
 from typing import Any
 
 import uvicorn
 from pydantic import ValidationError
-from uvicorn.config import LOGGING_CONFIG
 
-from app.config import get_settings
+from app.config import Settings, get_settings
+from app.log import log_config
 
-# Seconds SIGTERM waits for in-flight requests before cancelling them. Each is bounded by
-# DB_POOL_TIMEOUT + DB_QUERY_TIMEOUT anyway; with the pool's close this stays well within
-# Kubernetes' default 30 s grace period and the contract's ~10 s.
-GRACEFUL_SHUTDOWN_SECONDS = 5
-
-
-def log_config() -> dict[str, Any]:
-    """uvicorn's own logging setup, with the ``app`` loggers on its stderr handler."""
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["app"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    return config
+# Seconds SIGTERM waits for in-flight requests before cancelling them: above the worst-case
+# request, DB_POOL_TIMEOUT + DB_CONNECT_TIMEOUT + DB_QUERY_TIMEOUT (12 s by default).
+GRACEFUL_SHUTDOWN_SECONDS = 20
 
 
-def main() -> None:
-    try:
-        settings = get_settings()
-    except ValidationError as error:
-        # Names the variable and the rule; the input is hidden (it may hold a password).
-        sys.exit(f"invalid configuration: {error}")
-    uvicorn.run(
-        # An import string: each of the WEB_CONCURRENCY worker processes imports its own app.
-        "app.main:app",
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's settings for this service (https://www.uvicorn.org/settings/)."""
+    return dict(
         host="0.0.0.0",
         port=settings.PORT,
         workers=settings.WEB_CONCURRENCY,
@@ -54,6 +39,16 @@ def main() -> None:
         server_header=False,  # don't name the server software in every response
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
+
+
+def main() -> None:
+    try:
+        settings = get_settings()
+    except ValidationError as error:
+        # Names the variable and the rule; the input is hidden (it may hold a password).
+        sys.exit(f"invalid configuration: {error}")
+    # An import string: each of the WEB_CONCURRENCY worker processes imports its own app.
+    uvicorn.run("app.main:app", **server_options(settings))
 
 
 if __name__ == "__main__":

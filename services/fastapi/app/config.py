@@ -4,8 +4,8 @@ One typed ``Settings`` class, as in fastapi/full-stack-fastapi-template's ``core
 cached by ``get_settings()`` as in https://fastapi.tiangolo.com/advanced/settings/ ("Creating
 the Settings only once with lru_cache"). pydantic-settings maps each field to the environment
 variable of the same name (https://docs.pydantic.dev/latest/concepts/pydantic_settings/); the
-names and defaults are CONTRACT.md's "Configuration" table. A missing or malformed value stops
-the process at startup with a message naming the variable.
+names and defaults are the contract's (README.md, "Configuration"). A missing or malformed
+value stops the process at startup with a message naming the variable.
 """
 
 from __future__ import annotations

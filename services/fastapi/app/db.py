@@ -1,15 +1,12 @@
 """The MySQL pool: `databases` over aiomysql, one per worker, bounded in size and in time.
 
 - https://www.encode.io/databases/connections_and_transactions/ (the pool's options)
-- https://aiomysql.readthedocs.io/en/stable/pool.html (what min_size/max_size become)
-- https://fastapi.tiangolo.com/advanced/events/ (opened and closed by the app's lifespan)
+- https://www.encode.io/databases/database_queries/ (raw SQL with bound values)
+- https://aiomysql.readthedocs.io/en/stable/pool.html (what the options become)
 
-The pool holds at most ``DB_POOL_SIZE`` connections. The lifespan opens them all before the
-first request, best effort: a worker starts while MySQL is down, and the pool then opens
-connections on demand. Before it hands out a pooled connection, aiomysql drops the ones the
-server closed or reset: that is how the pool recovers after a restart, by itself.
-aiomysql bounds only the TCP connect in time (no read or write timeout), so every wait here
-runs under ``asyncio.timeout`` instead.
+The lifespan opens every connection before the first request, best effort; a worker starts
+while MySQL is down, and the pool opens connections at checkout. Why each deadline, the turns
+and the retry exist: README.md, "The pool".
 """
 
 from __future__ import annotations
@@ -17,115 +14,108 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import suppress
-from datetime import datetime
-from typing import Annotated, Any, TypedDict, cast
+from typing import Any
 
 import aiomysql
 import databases
-from fastapi import Depends, Request
+from databases.interfaces import Record
 
 from app.config import Settings
 
 logger = logging.getLogger(__name__)
 
-# CONTRACT.md's statement, in the driver's own paramstyle: each request binds its own value,
-# never formats it into the SQL. It runs on the pooled aiomysql connection that `databases`
-# hands out (``Connection.raw_connection``): `databases`' own ``fetch_all`` would compile a
-# SQLAlchemy ``text()`` on every call and wrap every row in a Record, a quarter of /demo's
-# time (perf/README.md) for nothing this service uses.
-LOOKUP = "SELECT id, name, create_time, update_time FROM demo_data WHERE name = %s ORDER BY id"
-COLUMNS = ("id", "name", "create_time", "update_time")  # LOOKUP's, in order
+# The contract's statement, with the name bound as a value, never formatted into the SQL.
+LOOKUP = "SELECT id, name, create_time, update_time FROM demo_data WHERE name = :name ORDER BY id"
 PING = "SELECT 1 FROM demo_data LIMIT 1"
 
-# "The database is unavailable": our own deadlines, socket errors, and whatever PyMySQL
-# raises (aiomysql re-exports its exception classes).
+# Seconds: a pooled connection unused for longer is closed and replaced at checkout, before a
+# load balancer or NAT drops it silently (their idle limits start at about 4 minutes).
+POOL_RECYCLE = 180
+
+# "The database is unavailable": our deadlines, socket errors, and whatever PyMySQL raises
+# (aiomysql re-exports its exception classes).
 ERRORS = (TimeoutError, OSError, aiomysql.MySQLError)
+
+# The server closed the connection: MariaDB's "connection was killed", the client's "server
+# has gone away" and "lost connection", MySQL 8's inactivity disconnect.
+DEAD_CONNECTION = frozenset({1927, 2006, 2013, 4031})
 
 # Closing waits for checked-out connections to come back; at shutdown that is bounded.
 CLOSE_TIMEOUT = 2.0
 
 
 class DatabaseUnavailable(Exception):
-    """MySQL refused, failed or did not answer in time, or no connection freed up in time."""
-
-
-class Row(TypedDict):
-    """One row of the lookup, as the driver returns it (TIMESTAMPs as naive UTC)."""
-
-    id: int
-    name: str
-    create_time: datetime | None
-    update_time: datetime | None
+    """MySQL refused, failed or did not answer in time: the message says which, in one line."""
 
 
 class Pool:
-    """One worker's connection pool and the deadlines every request gets from it."""
+    """One worker's `databases.Database`, and the contract's policy around its queries."""
 
     def __init__(self, settings: Settings) -> None:
         self.database = databases.Database(
             str(settings.DATABASE_URL),
-            # No connection while creating the pool, which would fail there when MySQL is down:
-            # open() fills it, best effort, and requests open connections on demand up to
-            # max_size (after an outage, or when a broken connection was dropped).
+            # No connection while creating the pool, which would fail there when MySQL is
+            # down: open() fills it, and checkouts open what is missing, up to max_size.
             min_size=0,
             max_size=settings.DB_POOL_SIZE,
-            charset="utf8mb4",
+            pool_recycle=POOL_RECYCLE,
+            # aiomysql's connect_timeout bounds the TCP connect only; fetch_all's deadline
+            # bounds the handshake too.
             connect_timeout=settings.DB_CONNECT_TIMEOUT,
+            charset="utf8mb4",
             # TIMESTAMP columns come back in UTC whatever the server's time zone.
             init_command="SET time_zone = '+00:00'",
         )
         self.size = settings.DB_POOL_SIZE
-        # First come, first served: aiomysql's pool hands a returned connection to whichever
-        # task asks next, so a request arriving then overtakes the waiter that was woken for
-        # it, which queues again at the back; under load a few requests wait seconds while
-        # most wait milliseconds. asyncio's Semaphore serves its waiters in order (no new
-        # caller takes a slot while one waits): with as many slots as connections, every
-        # request waits its turn here and the pool itself never makes anyone wait.
+        # First come, first served: asyncio's Semaphore serves its waiters in order, and with
+        # one turn per connection the pool itself never has a waiter (README.md).
         self.turns = asyncio.Semaphore(self.size)
         self.pool_timeout = settings.DB_POOL_TIMEOUT
+        self.connect_timeout = settings.DB_CONNECT_TIMEOUT
         self.query_timeout = settings.DB_QUERY_TIMEOUT
 
     async def open(self) -> None:
         """Create the pool and fill it, best effort: the worker starts even if MySQL is down."""
         await self.database.connect()  # with min_size=0 this opens no connection
-        try:
-            await self._fill()
-        except DatabaseUnavailable as error:
-            logger.warning(
-                "could not fill the database pool at startup (%s); it opens connections on demand",
-                describe(error),
-            )
+        await self._fill()
 
     async def _fill(self) -> None:
-        """Open all the pool's connections at once, each held until every one is open.
+        """Ask for every connection at once, each held until all are open or one failed.
 
-        aiomysql opens connections one at a time, holding the pool's lock, and a request that
-        returns a connection waits for that lock too: opened here, before the first requests,
-        the connections cost them nothing. Each attempt is bounded like any wait for a
-        connection; a failed one leaves the others in the pool.
+        The whole fill gets DB_CONNECT_TIMEOUT; what is missing then opens at checkout.
         """
-        # One moment at which every holder gives up: no later than a request waits for a
-        # connection or for a query.
-        deadline = asyncio.get_running_loop().time() + min(self.pool_timeout, self.query_timeout)
+        opened = 0
+        failures: list[BaseException] = []
         all_open = asyncio.Barrier(self.size)
 
         async def hold_one() -> None:
+            nonlocal opened
             try:
-                # The deadline bounds the handshake too (aiomysql bounds only the TCP connect).
-                # A connection that opened goes back to the pool whatever the others did.
-                async with asyncio.timeout_at(deadline), self.database.connection():
+                async with self.database.connection():
+                    opened += 1
                     with suppress(asyncio.BrokenBarrierError):
                         await all_open.wait()
             except ERRORS as error:
+                failures.append(error)
                 await all_open.abort()  # the pool will not fill now: stop waiting for it
-                raise DatabaseUnavailable from error
 
-        # Not a TaskGroup: its first failure would cancel the others, closing their connections.
-        holders = (hold_one() for _ in range(self.size))
-        results = await asyncio.gather(*holders, return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+        try:
+            async with asyncio.timeout(self.connect_timeout), asyncio.TaskGroup() as group:
+                for _ in range(self.size):
+                    group.create_task(hold_one())
+        except TimeoutError:
+            failures.append(TimeoutError(f"DB_CONNECT_TIMEOUT ({self.connect_timeout} s) passed"))
+        if opened == self.size:
+            logger.info("database pool open: %d connections", opened)
+        else:
+            reason = describe(failures[0]) if failures else "unknown"
+            logger.warning(
+                "database pool: %d of %d connections opened at startup (%s); "
+                "the others open on demand",
+                opened,
+                self.size,
+                reason,
+            )
 
     async def close(self) -> None:
         """Close every connection; requests still holding one get at most CLOSE_TIMEOUT."""
@@ -135,53 +125,67 @@ class Pool:
         except TimeoutError:
             logger.warning("closing the database pool timed out; the process exit closes it")
 
-    async def fetch_all(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-        """Every row of ``sql`` with ``args`` bound, on a pooled connection, within deadlines.
+    async def fetch_all(self, query: str, values: dict[str, Any] | None = None) -> list[Record]:
+        """Every row of ``query``, within the pool's deadlines; a dead connection retried once.
 
-        ``DB_POOL_TIMEOUT`` to get a connection, then ``DB_QUERY_TIMEOUT`` to use it; every
-        failure becomes ``DatabaseUnavailable``. A connection whose query fails or is
-        interrupted (a deadline, a lost socket, a cancelled request) is closed rather than
-        pooled, since its reply may be half read; the pool opens a fresh one when it needs it.
-        (One coroutine, not a generator-based context manager around the connection: that
-        cost 5% of /demo's time, perf/README.md.)
+        DB_POOL_TIMEOUT to get a turn, DB_CONNECT_TIMEOUT for the checkout (which opens a
+        connection when none is free), then DB_QUERY_TIMEOUT for the query, and for the one
+        retry when the server had closed the pooled connection. Any failure is
+        ``DatabaseUnavailable``.
         """
         loop = asyncio.get_running_loop()
+        waiting = "for a turn (DB_POOL_TIMEOUT)"
+        retried = False
         try:
-            # Getting a connection may mean opening one, and aiomysql bounds only its TCP
-            # connect: this deadline also covers a server stalled mid-handshake.
-            async with asyncio.timeout(self.pool_timeout) as deadline:
-                async with self.turns, self.database.connection() as connection:
-                    deadline.reschedule(loop.time() + self.query_timeout)
-                    try:
-                        async with connection.raw_connection.cursor() as cursor:
-                            await cursor.execute(sql, args)
-                            rows: list[tuple[Any, ...]] = await cursor.fetchall()
-                    except BaseException:
-                        connection.raw_connection.close()
-                        raise
+            async with asyncio.timeout(self.pool_timeout) as deadline, self.turns:
+                waiting = "for a connection (DB_CONNECT_TIMEOUT)"
+                deadline.reschedule(loop.time() + self.connect_timeout)
+                query_end = 0.0
+                while True:
+                    async with self.database.connection() as connection:
+                        waiting = "for the query (DB_QUERY_TIMEOUT)"
+                        query_end = query_end or loop.time() + self.query_timeout
+                        deadline.reschedule(query_end)
+                        try:
+                            return await connection.fetch_all(query, values)
+                        except ERRORS as error:
+                            if retried or not dead_connection(error):
+                                raise
+                            connection.raw_connection.close()  # never back to the pool
+                    retried = True
+                    waiting = "for the retry (DB_QUERY_TIMEOUT)"
+                    deadline.reschedule(min(loop.time() + self.connect_timeout, query_end))
+        except TimeoutError as error:
+            raise DatabaseUnavailable(f"TimeoutError: no answer waiting {waiting}") from error
         except ERRORS as error:
-            raise DatabaseUnavailable from error
-        return rows
+            raise DatabaseUnavailable(describe(error)) from error
 
-    async def lookup(self, name: str) -> list[Row]:
+    async def lookup(self, name: str) -> list[Record]:
         """The contract's lookup: the rows named ``name``, in id order."""
-        rows = await self.fetch_all(LOOKUP, name)
-        return [cast(Row, dict(zip(COLUMNS, row, strict=True))) for row in rows]
+        return await self.fetch_all(LOOKUP, {"name": name})
 
     async def ping(self) -> None:
         """Readiness: the table answers through the pool, within the pool's deadlines."""
         await self.fetch_all(PING)
 
 
+def dead_connection(error: BaseException) -> bool:
+    """Whether the server had closed the connection (so a read-only retry is safe)."""
+    if isinstance(error, aiomysql.InterfaceError):  # aiomysql's "Not connected"
+        return True
+    return (
+        isinstance(error, aiomysql.MySQLError)
+        and bool(error.args)
+        and (error.args[0] in DEAD_CONNECTION)
+    )
+
+
 def describe(error: BaseException) -> str:
-    """What made the database unavailable, in one line for the log (never a traceback)."""
-    cause = error.__cause__ or error
-    return f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
-
-
-async def get_pool(request: Request) -> Pool:
-    """The worker's pool, from the lifespan state (``async``: no thread-pool hop)."""
-    return cast(Pool, request.state.pool)
-
-
-PoolDep = Annotated[Pool, Depends(get_pool)]
+    """The error class, the driver's code and message, and their cause, in one line."""
+    if isinstance(error, aiomysql.MySQLError) and len(error.args) == 2:
+        text = f"{type(error).__name__} {error.args[0]}: {error.args[1]}"
+    else:
+        text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    if error.__cause__ is not None:
+        text += f" ({describe(error.__cause__)})"
+    return " ".join(text.split())

@@ -1,9 +1,9 @@
 """The ``name`` of a ``/demo`` request, parsed strictly from the raw query string.
 
 FastAPI's query parameters come from Starlette's parser, which replaces undecodable bytes
-silently; CONTRACT.md ("Query strings") wants them rejected. So ``/demo`` declares no query
-parameter: ``requested_name`` reads the raw bytes from the ASGI scope and parses them with the
-standard library's form decoder in strict mode.
+silently; the contract rejects them (README.md, the contract). ``parse_name`` takes
+the raw bytes of the ASGI scope and decodes them with the standard library's form decoder in
+strict mode; app.deps hands its result to ``/demo``.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from __future__ import annotations
 import random
 import re
 from urllib.parse import parse_qsl
-
-from fastapi import Request
 
 # The blog's alphabet and name lengths, for requests that give no name.
 ALPHABET = "1234567890abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!@#$%^&*()_+=-"
@@ -52,8 +50,3 @@ def parse_name(query_string: bytes) -> str | None:
     if len(names) > 1 or not 0 < len(names[0]) <= MAX_NAME or "\x00" in names[0]:
         raise InvalidName
     return names[0]
-
-
-def requested_name(request: Request) -> str:
-    """The requested name, or a random blog name when none is given."""
-    return parse_name(request.scope["query_string"]) or random_name()

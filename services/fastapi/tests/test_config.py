@@ -1,4 +1,4 @@
-"""Settings: CONTRACT.md's defaults, and a loud failure on a missing or malformed DATABASE_URL."""
+"""Settings: the contract's defaults, and a loud failure on a missing or malformed DATABASE_URL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The strict query-string parser and the blog's random names (CONTRACT.md, "Query strings")."""
+"""The strict query-string parser and the blog's random names (README.md, the contract)."""
 
 from __future__ import annotations
 

@@ -1,179 +1,191 @@
-"""The MySQL pool: `databases` over aiomysql, opened by the lifespan, bounded in size and time.
+"""The MySQL pool: `databases` over aiomysql, one per worker, bounded in size and in time.
 
-- https://www.encode.io/databases/connections_and_transactions/ (pool options, raw connections)
-- https://aiomysql.readthedocs.io/en/stable/pool.html (what ``min_size``/``max_size`` become)
+- https://www.encode.io/databases/connections_and_transactions/ (the pool's options)
+- https://www.encode.io/databases/database_queries/ (raw SQL with bound values)
+- https://aiomysql.readthedocs.io/en/stable/pool.html (what the options become)
 
-The pool holds at most ``DB_POOL_SIZE`` connections. The lifespan opens them all before the
-worker serves, but a failure there is only logged: the process starts while MySQL is down,
-and the pool (re)opens connections on demand. aiomysql drops pooled connections the server has
-closed before it hands them out, which is how the pool recovers after a restart. aiomysql has
-no read timeout, so every wait here runs under ``asyncio.timeout``.
+The lifespan opens every connection before the first request, best effort; a worker starts
+while MySQL is down, and the pool opens connections at checkout. Why each deadline, the turns
+and the retry exist: README.md, "The pool".
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextlib import suppress
 from typing import Any
 
 import aiomysql
 import databases
+from databases.interfaces import Record
 
 from app import settings
 
 logger = logging.getLogger(__name__)
 
-# CONTRACT.md's statement, in the driver's own paramstyle (the name is a parameter, never
-# formatted into the SQL). It runs on the pooled aiomysql connection that `databases` hands out
-# (``Connection.raw_connection``): `databases`' own ``fetch_all`` would compile a SQLAlchemy
-# ``text()`` on every call and wrap every row in a Record, a quarter of /demo's time
-# (perf/README.md) for nothing this service uses.
-LOOKUP = "SELECT id, name, create_time, update_time FROM demo_data WHERE name = %s ORDER BY id"
-COLUMNS = ("id", "name", "create_time", "update_time")  # LOOKUP's, in order
+# The contract's statement, with the name bound as a value, never formatted into the SQL.
+LOOKUP = "SELECT id, name, create_time, update_time FROM demo_data WHERE name = :name ORDER BY id"
 PING = "SELECT 1 FROM demo_data LIMIT 1"
 
-# What "the database is unavailable" looks like from here: our own timeouts, socket errors
-# and everything PyMySQL raises (aiomysql re-exports its exception classes).
+# Seconds: a pooled connection unused for longer is closed and replaced at checkout, before a
+# load balancer or NAT drops it silently (their idle limits start at about 4 minutes).
+POOL_RECYCLE = 180
+
+# "The database is unavailable": our deadlines, socket errors, and whatever PyMySQL raises
+# (aiomysql re-exports its exception classes).
 ERRORS = (TimeoutError, OSError, aiomysql.MySQLError)
 
-# Closing waits for checked-out connections; a request cancelled at shutdown may never wake
-# aiomysql's wait_closed(), so shutdown waits this long at most and leaves the rest to exit.
+# The server closed the connection: MariaDB's "connection was killed", the client's "server
+# has gone away" and "lost connection", MySQL 8's inactivity disconnect.
+DEAD_CONNECTION = frozenset({1927, 2006, 2013, 4031})
+
+# Closing waits for checked-out connections to come back; at shutdown that is bounded.
 CLOSE_TIMEOUT = 2.0
 
 
 class DatabaseUnavailable(Exception):
-    """MySQL did not answer in time, refused, or no pooled connection freed up in time."""
+    """MySQL refused, failed or did not answer in time: the message says which, in one line."""
 
 
-def create_database() -> databases.Database:
-    """The pool's configuration; nothing connects until ``Database.connect()``."""
-    return databases.Database(
-        settings.DATABASE_URL,
-        # Open connections on demand: with min_size > 0 aiomysql connects when the pool is
-        # created and fails there while MySQL is down.
-        min_size=0,
-        max_size=settings.DB_POOL_SIZE,
-        charset="utf8mb4",
-        connect_timeout=settings.DB_CONNECT_TIMEOUT,
-        # TIMESTAMP columns come back in UTC whatever the server's time zone.
-        init_command="SET time_zone = '+00:00'",
-    )
-
-
-@dataclass(frozen=True)
 class Pool:
-    """The process's pooled connections, and the turns requests take to use them.
+    """One worker's `databases.Database`, and the contract's policy around its queries."""
 
-    First come, first served: aiomysql's pool hands a returned connection to whichever task
-    asks next, so a request arriving then overtakes the waiter that was woken for it, which
-    queues again at the back; under load a few requests wait seconds while most wait
-    milliseconds. asyncio's Semaphore serves its waiters in order (no new caller takes a slot
-    while one waits): with as many slots as connections, every request waits its turn there
-    and the pool itself never makes anyone wait.
-    """
+    def __init__(self) -> None:
+        self.database = databases.Database(
+            settings.DATABASE_URL,
+            # No connection while creating the pool, which would fail there when MySQL is
+            # down: open() fills it, and checkouts open what is missing, up to max_size.
+            min_size=0,
+            max_size=settings.DB_POOL_SIZE,
+            pool_recycle=POOL_RECYCLE,
+            # aiomysql's connect_timeout bounds the TCP connect only; fetch_all's deadline
+            # bounds the handshake too.
+            connect_timeout=settings.DB_CONNECT_TIMEOUT,
+            charset="utf8mb4",
+            # TIMESTAMP columns come back in UTC whatever the server's time zone.
+            init_command="SET time_zone = '+00:00'",
+        )
+        self.size = settings.DB_POOL_SIZE
+        # First come, first served: asyncio's Semaphore serves its waiters in order, and with
+        # one turn per connection the pool itself never has a waiter (README.md).
+        self.turns = asyncio.Semaphore(self.size)
+        self.pool_timeout = settings.DB_POOL_TIMEOUT
+        self.connect_timeout = settings.DB_CONNECT_TIMEOUT
+        self.query_timeout = settings.DB_QUERY_TIMEOUT
 
-    database: databases.Database
-    turns: asyncio.Semaphore
+    async def open(self) -> None:
+        """Create the pool and fill it, best effort: the worker starts even if MySQL is down."""
+        await self.database.connect()  # with min_size=0 this opens no connection
+        await self._fill()
 
+    async def _fill(self) -> None:
+        """Ask for every connection at once, each held until all are open or one failed.
 
-@asynccontextmanager
-async def pool() -> AsyncIterator[Pool]:
-    """The process's pool, for the lifespan: opened before serving, closed after."""
-    database = create_database()
-    await database.connect()  # creates the pool; with min_size=0 it opens no connection yet
-    try:
-        await _open_all(database)
-        yield Pool(database, asyncio.Semaphore(settings.DB_POOL_SIZE))
-    finally:
+        The whole fill gets DB_CONNECT_TIMEOUT; what is missing then opens at checkout.
+        """
+        opened = 0
+        failures: list[BaseException] = []
+        all_open = asyncio.Barrier(self.size)
+
+        async def hold_one() -> None:
+            nonlocal opened
+            try:
+                async with self.database.connection():
+                    opened += 1
+                    with suppress(asyncio.BrokenBarrierError):
+                        await all_open.wait()
+            except ERRORS as error:
+                failures.append(error)
+                await all_open.abort()  # the pool will not fill now: stop waiting for it
+
+        try:
+            async with asyncio.timeout(self.connect_timeout), asyncio.TaskGroup() as group:
+                for _ in range(self.size):
+                    group.create_task(hold_one())
+        except TimeoutError:
+            failures.append(TimeoutError(f"DB_CONNECT_TIMEOUT ({self.connect_timeout} s) passed"))
+        if opened == self.size:
+            logger.info("database pool open: %d connections", opened)
+        else:
+            reason = describe(failures[0]) if failures else "unknown"
+            logger.warning(
+                "database pool: %d of %d connections opened at startup (%s); "
+                "the others open on demand",
+                opened,
+                self.size,
+                reason,
+            )
+
+    async def close(self) -> None:
+        """Close every connection; requests still holding one get at most CLOSE_TIMEOUT."""
         try:
             async with asyncio.timeout(CLOSE_TIMEOUT):
-                await database.disconnect()
+                await self.database.disconnect()
         except TimeoutError:
             logger.warning("closing the database pool timed out; the process exit closes it")
 
+    async def fetch_all(self, query: str, values: dict[str, Any] | None = None) -> list[Record]:
+        """Every row of ``query``, within the pool's deadlines; a dead connection retried once.
 
-async def _open_all(database: databases.Database) -> None:
-    """Open all ``DB_POOL_SIZE`` connections before serving, best effort: never stops startup.
+        DB_POOL_TIMEOUT to get a turn, DB_CONNECT_TIMEOUT for the checkout (which opens a
+        connection when none is free), then DB_QUERY_TIMEOUT for the query, and for the one
+        retry when the server had closed the pooled connection. Any failure is
+        ``DatabaseUnavailable``.
+        """
+        loop = asyncio.get_running_loop()
+        waiting = "for a turn (DB_POOL_TIMEOUT)"
+        retried = False
+        try:
+            async with asyncio.timeout(self.pool_timeout) as deadline, self.turns:
+                waiting = "for a connection (DB_CONNECT_TIMEOUT)"
+                deadline.reschedule(loop.time() + self.connect_timeout)
+                query_end = 0.0
+                while True:
+                    async with self.database.connection() as connection:
+                        waiting = "for the query (DB_QUERY_TIMEOUT)"
+                        query_end = query_end or loop.time() + self.query_timeout
+                        deadline.reschedule(query_end)
+                        try:
+                            return await connection.fetch_all(query, values)
+                        except ERRORS as error:
+                            if retried or not dead_connection(error):
+                                raise
+                            connection.raw_connection.close()  # never back to the pool
+                    retried = True
+                    waiting = "for the retry (DB_QUERY_TIMEOUT)"
+                    deadline.reschedule(min(loop.time() + self.connect_timeout, query_end))
+        except TimeoutError as error:
+            raise DatabaseUnavailable(f"TimeoutError: no answer waiting {waiting}") from error
+        except ERRORS as error:
+            raise DatabaseUnavailable(describe(error)) from error
 
-    A fixed-size pool, opened up front: aiomysql opens connections one at a time under its pool
-    lock, so a pool left to grow under a burst makes every waiting request queue behind each
-    connect's round trips. `databases` gives each task one connection, so each is opened (and
-    held until all are) by its own task; ``min_size=0`` keeps them pooled afterwards.
-    """
-    size = settings.DB_POOL_SIZE
-    opened = 0
-    all_open = asyncio.Event()
+    async def lookup(self, name: str) -> list[dict[str, Any]]:
+        """The contract's lookup: the rows named ``name``, in id order, as dicts."""
+        return [dict(row._mapping) for row in await self.fetch_all(LOOKUP, {"name": name})]
 
-    async def hold_one() -> None:
-        nonlocal opened
-        async with database.connection():
-            opened += 1
-            if opened == size:
-                all_open.set()
-            await all_open.wait()
+    async def ping(self) -> None:
+        """Readiness: the table answers through the pool, within the pool's deadlines."""
+        await self.fetch_all(PING)
 
-    tasks = [asyncio.create_task(hold_one()) for _ in range(size)]
-    try:
-        # Bounded like a request's wait; a refused connect ends it at once.
-        await asyncio.wait(
-            tasks, timeout=settings.DB_POOL_TIMEOUT, return_when=asyncio.FIRST_EXCEPTION
-        )
-    finally:
-        all_open.set()  # the holders give their connections back to the pool
-        for task in tasks:
-            task.cancel()  # those still connecting (aiomysql closes a cancelled connect)
-        results = await asyncio.gather(*tasks, return_exceptions=True)
-    errors = [r for r in results if isinstance(r, Exception)]
-    if opened < size:
-        logger.warning(
-            "database unavailable at startup (%d of %d connections opened, %r); "
-            "/readyz answers 503 until it is back",
-            opened,
-            size,
-            errors[0] if errors else TimeoutError(),
-        )
+
+def dead_connection(error: BaseException) -> bool:
+    """Whether the server had closed the connection (so a read-only retry is safe)."""
+    if isinstance(error, aiomysql.InterfaceError):  # aiomysql's "Not connected"
+        return True
+    return (
+        isinstance(error, aiomysql.MySQLError)
+        and bool(error.args)
+        and (error.args[0] in DEAD_CONNECTION)
+    )
+
+
+def describe(error: BaseException) -> str:
+    """The error class, the driver's code and message, and their cause, in one line."""
+    if isinstance(error, aiomysql.MySQLError) and len(error.args) == 2:
+        text = f"{type(error).__name__} {error.args[0]}: {error.args[1]}"
     else:
-        logger.info("database pool open: %d connections", opened)
-
-
-async def fetch_all(pool: Pool, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every row of ``sql``, on a pooled connection, within the pool's deadlines.
-
-    At most ``DB_POOL_TIMEOUT`` to get a turn and a connection, then ``DB_QUERY_TIMEOUT`` to use
-    it; any failure becomes ``DatabaseUnavailable``. A connection whose query was interrupted (a
-    timeout, a cancelled request, a lost socket) is closed, not pooled: its reply may be half
-    read. The pool then opens a fresh one when it needs it. (One coroutine rather than a context
-    manager around the connection: a generator-based one cost 5% of /demo's time,
-    perf/README.md.)
-    """
-    loop = asyncio.get_running_loop()
-    try:
-        async with asyncio.timeout(settings.DB_POOL_TIMEOUT) as deadline:
-            # Waiting for a free connection includes opening one, which aiomysql bounds only
-            # up to the TCP connect: this deadline also covers a server stalled mid-handshake.
-            async with pool.turns, pool.database.connection() as conn:
-                deadline.reschedule(loop.time() + settings.DB_QUERY_TIMEOUT)
-                try:
-                    async with conn.raw_connection.cursor() as cursor:
-                        await cursor.execute(sql, args)
-                        rows: list[tuple[Any, ...]] = await cursor.fetchall()
-                except BaseException:
-                    conn.raw_connection.close()
-                    raise
-    except ERRORS as error:
-        raise DatabaseUnavailable from error
-    return rows
-
-
-async def find_by_name(pool: Pool, name: str) -> list[dict[str, Any]]:
-    """The contract's lookup: rows as dicts with id, name, create_time, update_time."""
-    rows = await fetch_all(pool, LOOKUP, (name,))
-    return [dict(zip(COLUMNS, row, strict=True)) for row in rows]
-
-
-async def ping(pool: Pool) -> None:
-    """The readiness check: the table answers through the pool, within the pool's timeouts."""
-    await fetch_all(pool, PING)
+        text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    if error.__cause__ is not None:
+        text += f" ({describe(error.__cause__)})"
+    return " ".join(text.split())

@@ -1,4 +1,4 @@
-"""The four endpoints (CONTRACT.md, "Endpoints"). Errors are raised and left to app.errors."""
+"""The four endpoints (README.md, the contract). Errors are raised and left to app.errors."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app import db
 from app.query import random_name, requested_name
 from app.responses import ORJSONResponse
 
@@ -18,8 +17,7 @@ if TYPE_CHECKING:  # app.main imports this module to build its routes
 async def demo(request: Request[State]) -> Response:
     """The blog's lookup: rows named ``name``, or a random blog-style name when none is given."""
     name = requested_name(request.scope["query_string"]) or random_name()
-    rows = await db.find_by_name(request.state["pool"], name)
-    return ORJSONResponse(rows)
+    return ORJSONResponse(await request.state["pool"].lookup(name))
 
 
 async def idle(request: Request[State]) -> Response:
@@ -34,5 +32,5 @@ async def healthz(request: Request[State]) -> Response:
 
 async def readyz(request: Request[State]) -> Response:
     """Readiness: the table answers through the pool within its timeouts, else 503."""
-    await db.ping(request.state["pool"])
+    await request.state["pool"].ping()
     return ORJSONResponse({"status": "ready"})

@@ -1,8 +1,9 @@
-"""Exception handlers: every error is the contract's JSON body (CONTRACT.md, "Errors").
+"""Exception handlers: every error is the contract's JSON body (README.md, the contract).
 
 https://www.starlette.io/exceptions/ - handlers keyed by status code catch the router's own
-404 and 405 ``HTTPException``s; the ``Exception`` handler runs in ``ServerErrorMiddleware``,
-which re-raises so that uvicorn logs the traceback.
+404 and 405 ``HTTPException``s. The ``Exception`` handler runs in ``ServerErrorMiddleware``,
+which answers with it and then re-raises, as ASGI asks, so that the server logs the error:
+uvicorn does, in one line (app.log).
 """
 
 from __future__ import annotations
@@ -51,9 +52,7 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
 
 async def database_unavailable(request: Request, exc: Exception) -> Response:
     # One line, with the driver's own words: they belong in the log, never in the response.
-    logger.warning(
-        "%s %s: database unavailable: %r", request.method, request.url.path, exc.__cause__
-    )
+    logger.warning("%s %s: database unavailable: %s", request.method, request.url.path, exc)
     return error(503, "database_unavailable", "The database is unavailable.")
 
 

@@ -28,8 +28,12 @@ class State(TypedDict):
 async def lifespan(app: Starlette) -> AsyncIterator[State]:
     # Each worker process opens its own pool before it serves a request, and closes it after
     # the last one; the pool starts even while MySQL is down.
-    async with db.pool() as pool:
+    pool = db.Pool()
+    await pool.open()
+    try:
         yield {"pool": pool}
+    finally:
+        await pool.close()
 
 
 # methods=["GET"] also routes HEAD; every other method is a 405 (errors.method_not_allowed).

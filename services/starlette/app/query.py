@@ -1,4 +1,4 @@
-"""Strict parsing of ``/demo``'s raw query string (CONTRACT.md, "Query strings").
+"""Strict parsing of ``/demo``'s raw query string (README.md, the contract).
 
 Starlette's ``request.query_params`` replaces undecodable bytes silently, so the raw bytes from
 the ASGI scope are parsed here with the standard library's form decoder in strict mode.

@@ -2,7 +2,7 @@
 
 Starlette's config idiom (https://www.starlette.io/config/): every value is cast and checked
 here, so a missing or malformed variable stops the process before it serves anything. The
-names and defaults are the contract's (CONTRACT.md, "Configuration").
+names and defaults are the contract's (README.md, "Configuration").
 """
 
 from __future__ import annotations

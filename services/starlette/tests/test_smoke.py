@@ -1,12 +1,14 @@
-"""Smoke tests of CONTRACT.md's database-free answers, through Starlette's TestClient."""
+"""Smoke tests of the contract's database-free answers, through Starlette's TestClient."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
 from starlette.testclient import TestClient
 
+from app.db import Pool
 from app.query import ALPHABET, random_name
 
 JSON = "application/json"
@@ -116,8 +118,24 @@ def test_unexpected_error_is_a_bare_500(
     async def broken(*args: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("app.db.find_by_name", broken)
+    monkeypatch.setattr(Pool, "lookup", broken)
     response = client.get("/demo?name=dup")
     assert response.status_code == 500
     assert response.headers["content-type"] == JSON
     assert response.json() == {"error": "internal_error", "detail": "Internal server error."}
+    assert "secret" not in response.text
+
+
+def test_database_down_is_one_warning_line(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="app"):
+        response = client.get("/demo?name=x")
+    assert response.json() == UNAVAILABLE
+    (record,) = [r for r in caplog.records if r.name.startswith("app")]
+    assert (record.levelno, record.exc_info) == (logging.WARNING, None)
+    message = record.getMessage()
+    # The driver's class, code and message, in one line; never in the response.
+    assert "\n" not in message
+    assert message.startswith("GET /demo: database unavailable: OperationalError 2003: ")
+    assert "Can't connect to MySQL server" not in response.text

@@ -1,0 +1,98 @@
+"""``python -m app``, the image's command, as a real server on the test database.
+
+Paths, headers and logs as the contract wants them from the server that production runs:
+uvicorn with httptools, its settings from app.__main__.
+"""
+
+from __future__ import annotations
+
+import http.client
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+
+from app.__main__ import GRACEFUL_SHUTDOWN_SECONDS
+from tests.conftest import Scratch, Server, start_server
+
+
+def get(server: Server, target: str, method: str = "GET") -> http.client.HTTPResponse:
+    """One request with ``target`` sent exactly as written (no client-side normalisation)."""
+    url = urlsplit(server.url)
+    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
+    connection.request(method, target)
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response
+
+
+# Decision: matched after exactly one percent-decoding, exactly, case-sensitively.
+@pytest.mark.parametrize("target", ["/demo?name=x", "/%64emo?name=x", "/%69dle", "/idl%65"])
+def test_paths_after_one_percent_decoding(server: Server, target: str) -> None:
+    assert get(server, target).status == 200
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//demo", "/./demo", "/x/../demo", "/demo.", "/DEMO", "/demo/", "/demo%2F", "/demo%2f",
+        "/%2564emo", "//idle", "/idle/", "/./idle", "/Idle",
+    ],
+)  # fmt: skip
+def test_nothing_else_is_normalised(server: Server, target: str) -> None:
+    response = get(server, target)
+    assert (response.status, response.getheader("location")) == (404, None)
+
+
+@pytest.mark.parametrize("target", ["/demo?name=x", "/idle", "/readyz", "/nope"])
+def test_no_server_header_and_head_is_get(server: Server, target: str) -> None:
+    got, head = get(server, target), get(server, target, "HEAD")
+    # No Server header, nothing that could carry a version.
+    assert {name.lower() for name, _ in got.getheaders()} == {
+        "date",
+        "content-length",
+        "content-type",
+    }
+    assert sorted(head.getheaders()) == sorted(got.getheaders())
+    assert head.status == got.status
+
+
+def test_graceful_shutdown_outlasts_the_slowest_request() -> None:
+    # DB_POOL_TIMEOUT + DB_CONNECT_TIMEOUT + DB_QUERY_TIMEOUT with the defaults: 12 s.
+    assert GRACEFUL_SHUTDOWN_SECONDS == 20
+
+
+@pytest.fixture
+def no_table(scratch: Scratch) -> Iterator[None]:
+    """The table gone (renamed) while the test runs: the server answers ER_NO_SUCH_TABLE."""
+    away = "demo_data_moved_by_test"
+    with scratch.cursor() as cursor:
+        cursor.execute(f"RENAME TABLE demo_data TO {away}")
+    try:
+        yield
+    finally:
+        with scratch.cursor() as cursor:
+            cursor.execute(f"RENAME TABLE {away} TO demo_data")
+
+
+def test_logs_one_line_per_event_on_stderr(database_url: str, no_table: None) -> None:
+    server = start_server({"DATABASE_URL": database_url, "ACCESS_LOG": "true"})
+    try:
+        statuses = [get(server, path).status for path in ("/demo?name=x", "/readyz", "/idle")]
+    finally:
+        stdout, stderr = server.stop()
+    assert statuses == [503, 503, 200]
+    assert stdout == ""  # everything goes to stderr
+    lines = stderr.splitlines()
+    assert "INFO:     database pool open: 10 connections" in lines
+    assert "INFO:     Application startup complete." in lines
+    assert lines[-1].startswith("INFO:     Finished server process")
+    warnings = [line for line in lines if line.startswith("WARNING")]
+    assert len(warnings) == 2  # a ProgrammingError is "database unavailable" too
+    for warning, path in zip(warnings, ("/demo", "/readyz"), strict=True):
+        assert warning.startswith(
+            f"WARNING:  GET {path}: database unavailable: ProgrammingError 1146: "
+        )
+    assert sum('"GET /idle HTTP/1.1" 200' in line for line in lines) == 1  # the access log
+    assert not [line for line in lines if not line.startswith(("INFO:", "WARNING:"))]
