@@ -522,7 +522,11 @@ def _targets(args: argparse.Namespace) -> list[Target]:
             allowances[name] = float(cores)
         except ValueError:
             raise ValueError(f"--cpu-allowance {name}={cores}: not a number of cores") from None
-    for option, given in (("--pid", pids), ("--cpu-from", sources), ("--cpu-allowance", allowances)):
+    for option, given in (
+        ("--pid", pids),
+        ("--cpu-from", sources),
+        ("--cpu-allowance", allowances),
+    ):
         if unknown := set(given) - set(names):
             raise ValueError(f"{option} names no target: {sorted(unknown)}")
     if both := set(pids) & set(sources):
@@ -565,6 +569,6 @@ def _report(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING)
     path = write_report(args.results, args.out or args.results[0].parent)
     if args.readme:
-        write_readme_block(path, args.readme)
+        write_readme_block(args.results, path, args.readme)
     print(path)
     return 0
