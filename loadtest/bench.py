@@ -43,6 +43,7 @@ import psutil
 from contract.database import provide_database
 from contract.proxy import DelayProxy
 from contract.services import discover, run_service
+from loadtest import search
 from loadtest.validation import is_wrong_answer
 
 if TYPE_CHECKING:
@@ -108,19 +109,41 @@ FULL = replace(
         *(Phase(latency, ("demo",), pool) for pool in (5, 20, 50) for latency in (1, 5)),
     ),
 )
-# Expected steps per search, for the time estimate: the first round's ladder and bisection,
-# then the later rounds' few steps around the knee (README.md, "The time it takes").
-FIRST_ROUND_STEPS = 5.5
-LATER_ROUND_STEPS = 2.5
+# For the time estimate: where a typical knee lies, relative to the probe's throughput in the
+# first round and to the earlier rounds' capacity in later ones, and what each step costs
+# beyond its settling and window (the exchanges, the histogram's percentiles).
+TYPICAL_KNEE = 0.85
+TYPICAL_DRIFT = 1.03
+STEP_OVERHEAD = 0.15  # seconds
+
+
+def expected_steps(plan: Plan, *, first_round: bool) -> int:
+    """The steps the search takes (``loadtest.search``, run on a model service) to a typical
+    knee with this plan's resolution and step budget."""
+    knee = TYPICAL_KNEE if first_round else TYPICAL_DRIFT
+    model = search.Plan(
+        start=1000.0,
+        first_round=first_round,
+        resolution=plan.resolution,
+        max_steps=plan.max_steps,
+        quantum=1.0,
+    )
+    steps: list[search.Outcome] = []
+    while (rate := search.next_rate(model, steps)) is not None:
+        steps.append(search.Outcome(rate, sustained=rate <= knee * 1000))
+    return len(steps)
 
 
 def estimate_seconds(plan: Plan, services: int) -> float:
     """The plan's measuring time by arithmetic: searches x (probe + steps) x their windows."""
-    per_search_rounds = (plan.warmup + plan.window) * plan.repeats + (plan.settle + plan.window) * (
-        FIRST_ROUND_STEPS + LATER_ROUND_STEPS * (plan.repeats - 1)
+    step = plan.settle + plan.window + STEP_OVERHEAD
+    probe = plan.warmup + plan.window + STEP_OVERHEAD
+    rounds = plan.repeats * probe + step * (
+        expected_steps(plan, first_round=True)
+        + expected_steps(plan, first_round=False) * (plan.repeats - 1)
     )
     searches = sum(len(phase.scenarios) for phase in plan.phases) * services
-    return searches * per_search_rounds
+    return searches * rounds
 
 
 def split_cpus() -> tuple[set[int], set[int]]:

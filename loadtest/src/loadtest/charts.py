@@ -7,6 +7,8 @@ hatched when the figure is only a lower bound (the load generator was the limit)
 
 from __future__ import annotations
 
+import math
+import statistics
 from typing import TYPE_CHECKING
 
 import matplotlib
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 
     from matplotlib.axes import Axes
 
+    from loadtest.results import Step
     from loadtest.summary import Cell, Condition, Figure, Summary
 
 # No display, ever: also keeps pyplot (which this module never uses) from probing for one.
@@ -32,6 +35,7 @@ PALETTES = {
     "other": ["#666666", "#999999", "#333333", "#bbbbbb"],
 }
 DPI = 100
+BUCKET = 1.05  # offered rates within 5 % of each other are one point of a latency line
 
 
 def colours(summary: Summary) -> dict[str, str]:
@@ -65,6 +69,7 @@ def grouped_bars(
     palette = colours(summary)
     targets = summary.targets
     width = 0.8 / max(len(targets), 1)
+    heights = [1.0]
     for t_index, target in enumerate(targets):
         for g_index, (_, condition) in enumerate(groups):
             cell = summary.cell(condition, target)
@@ -72,7 +77,8 @@ def grouped_bars(
             if fig is None:
                 continue
             x = g_index + (t_index - (len(targets) - 1) / 2) * width
-            bar = ax.bar(
+            heights.append(fig.high)
+            ax.bar(
                 x,
                 fig.median,
                 width,
@@ -91,10 +97,15 @@ def grouped_bars(
                     capsize=3,
                     linewidth=1,
                 )
-            del bar
+    top = max(heights)
     for g_index, ceiling in enumerate(ceilings):
-        if ceiling is not None:
+        if ceiling is None:
+            continue
+        if ceiling <= 2 * top:
             ax.hlines(ceiling, g_index - 0.45, g_index + 0.45, colors="black", linestyles="--")
+        else:  # far above every bar: say it rather than squash the bars under it
+            ax.annotate(f"pool ceiling {ceiling:,.0f} (off the chart)", (g_index, top * 1.05),
+                        ha="center", fontsize="small")  # fmt: skip
     ax.set_xticks(range(len(groups)), [label for label, _ in groups])
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -104,31 +115,35 @@ def grouped_bars(
 
 
 def latency_against_load(summary: Summary, condition: Condition, slo: float, path: Path) -> None:
-    """p50 (dashed) and p99 (solid) against the offered rate, every rate step of every round,
-    one line per service; the SLO as a horizontal line; failed steps hollow."""
+    """p50 (dashed) and p99 (solid) against the offered rate, one line per service through the
+    median of its rounds' steps at each rate (rates within 5 % of each other count as one),
+    every step a dot (hollow where it was not sustained); the SLO as a horizontal line."""
     canvas = Canvas(figsize=(8, 4.5), layout="constrained")
     ax = canvas.subplots()
     palette = colours(summary)
     for cell in summary.row(condition):
-        steps = sorted(
-            (s for r in cell.rounds for s in r.search.steps if s.kind == RATE and s.requests),
-            key=lambda s: s.offered_rps or 0.0,
-        )
+        steps = [s for r in cell.rounds for s in r.search.steps if s.kind == RATE and s.requests]
         if not steps:
             continue
-        xs = [s.offered_rps or 0.0 for s in steps]
         colour = palette[cell.target]
+        buckets: dict[int, list[Step]] = {}
+        for step in steps:
+            rate = step.offered_rps or 1.0
+            buckets.setdefault(round(math.log(rate) / math.log(BUCKET)), []).append(step)
+        ordered = [buckets[key] for key in sorted(buckets)]
+        xs = [statistics.median(s.offered_rps or 0.0 for s in group) for group in ordered]
         for attr, style in (("p99", "-"), ("p50", "--")):
-            ys = [getattr(s.latency_ms, attr) for s in steps]
-            ax.plot(xs, ys, style, color=colour, linewidth=1.2, alpha=0.9)
-            for x, y, step in zip(xs, ys, steps, strict=True):
+            ys = [statistics.median(getattr(s.latency_ms, attr) for s in g) for g in ordered]
+            ax.plot(xs, ys, style, color=colour, linewidth=1.5)
+            for step in steps:
                 ax.plot(
-                    x,
-                    y,
-                    "o" if attr == "p99" else ".",
+                    step.offered_rps or 0.0,
+                    getattr(step.latency_ms, attr),
+                    "o",
                     color=colour,
                     markerfacecolor=colour if step.sustained else "white",
-                    markersize=5 if attr == "p99" else 3,
+                    markersize=4 if attr == "p99" else 2.5,
+                    alpha=0.7,
                 )
     ax.axhline(slo, color="black", linewidth=1, linestyle=":")
     ax.annotate(f"SLO {slo:g} ms", (0, slo), xycoords=("axes fraction", "data"), va="bottom")

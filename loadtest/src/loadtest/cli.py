@@ -457,6 +457,7 @@ def _run(args: argparse.Namespace) -> int:
     from locust.log import setup_logging
 
     from loadtest import runner
+    from loadtest.k8s import MetricsError
 
     setup_logging(args.loglevel)  # type: ignore[no-untyped-call]  # locust's, unannotated
     try:
@@ -499,6 +500,9 @@ def _run(args: argparse.Namespace) -> int:
     except ValueError as error:  # a usage error found once the options are combined
         print(f"run: {error}", file=sys.stderr)
         return 2
+    except MetricsError as error:
+        print(f"run: {error}", file=sys.stderr)
+        return 1
     print(path)
     return 0
 

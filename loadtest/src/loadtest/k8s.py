@@ -34,6 +34,10 @@ _QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(n|u|m|k|M|G)?$")
 _SCALE = {None: 1.0, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9}
 
 
+class MetricsError(RuntimeError):
+    """The metrics API cannot give a target's CPU (no access, no such pods, no metrics)."""
+
+
 def cpu_cores(quantity: str) -> float:
     """A Kubernetes CPU quantity in cores."""
     match = _QUANTITY.match(quantity.strip())

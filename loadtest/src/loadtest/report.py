@@ -347,7 +347,7 @@ def _database(report: Report, out: Path) -> list[str]:
         summary,
         groups,
         lambda cell: cell.capacity,
-        title=f"`{lead}` capacity by added database latency ({measure.name})",
+        title=f"{lead}: capacity by added database latency ({measure.name})",
         ylabel=measure.name,
         path=out / "database-latency.png",
         ceilings=[_per_core(summary, c) for c in ceilings],

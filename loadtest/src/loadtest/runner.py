@@ -37,7 +37,7 @@ from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, Runner
 
 from loadtest import search
 from loadtest.cpu import cpu_delta, generator_load, machine_busy_seconds, tree_cpu
-from loadtest.k8s import MetricsClient, PodCpu, PodSelector, window_cpu_seconds
+from loadtest.k8s import MetricsClient, MetricsError, PodCpu, PodSelector, window_cpu_seconds
 from loadtest.latency import LatencyRecorder
 from loadtest.results import (
     PROBE,
@@ -339,13 +339,13 @@ class _PodMeter:
             pods = self.client.pods(self.selector)
         except (OSError, ValueError, KeyError) as error:
             if fail:
-                raise RuntimeError(
+                raise MetricsError(
                     f"cannot read pod metrics for {self.selector}: {error}"
                 ) from error
             log.warning("pod metrics for %s: %s", self.selector, error)
             return
         if fail and not pods:
-            raise RuntimeError(f"{self.selector} matches no pod with metrics")
+            raise MetricsError(f"{self.selector} matches no pod with metrics")
         for pod in pods:
             self.samples[(pod.pod, pod.end)] = pod
 

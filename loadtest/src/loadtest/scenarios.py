@@ -12,7 +12,8 @@ runner's saturation probe). The paced one offers ``--user-rate`` requests per se
 locust's ``constant_throughput``, so N users offer N x rate: the runner sets the offered rate by
 the number of paced users. Paced users started together would fire together, and bursts, not
 the service, would set the tail latency; so each waits a random fraction of its period before
-its first request, which spreads the users' phases evenly over one period.
+its first request (the next point of the golden-ratio sequence), which spreads the users'
+phases evenly over one period.
 
 Idioms from locust's examples: ``locustfile.py`` (``name=`` grouping),
 ``response_validations.py`` (``catch_response``), ``testdata_management.py``
@@ -21,6 +22,8 @@ Idioms from locust's examples: ``locustfile.py`` (``name=`` grouping),
 
 from __future__ import annotations
 
+import itertools
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -36,7 +39,7 @@ from loadtest.names import DEFAULT_SEED, first_names
 from loadtest.validation import check_demo, check_idle
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from locust.env import Environment
 
@@ -45,6 +48,7 @@ if TYPE_CHECKING:
 DEFAULT_ROWS = 1_000_000
 DEFAULT_HIT_NAMES = 10_000
 DEFAULT_USER_RATE = 10.0  # requests/s per paced user: a 100 ms period
+GOLDEN_RATIO = (math.sqrt(5) - 1) / 2
 
 
 @events.init_command_line_parser.add_listener  # type: ignore[untyped-decorator]
@@ -114,8 +118,8 @@ class ServiceUser(FastHttpUser):
     def get_checked(self, path: str, check: Check, *, name: str | None = None) -> None:
         """``GET path``; a failure unless ``check`` passes the answer."""
         with self.client.get(path, name=name, catch_response=True) as resp:
-            if resp.error is not None:
-                return  # refused, reset, timed out: locust counts that failure itself
+            if not resp.status_code:
+                return  # no answer (refused, reset, timed out): locust counts that failure
             if error := check(resp.status_code, resp.headers.get("Content-Type"), resp.content):
                 resp.failure(error)
 
@@ -126,13 +130,17 @@ def user_rate(environment: Environment) -> float:
 
 
 class PacedUser(ServiceUser):
-    """At most ``--user-rate`` requests/s, from a random phase within the first period."""
+    """At most ``--user-rate`` requests/s, from a phase of its own within the first period."""
 
     abstract = True
+    # Each new user takes the next point of the golden-ratio sequence (k x 0.618... mod 1):
+    # however many users run, their phases cover the period evenly, with no clumps that
+    # random phases would leave, and users added later fill the gaps.
+    _phases: ClassVar[Iterator[int]] = itertools.count()
 
     def on_start(self) -> None:
         period = 1 / user_rate(self.environment)
-        gevent.sleep(random.uniform(0, period))
+        gevent.sleep((next(PacedUser._phases) * GOLDEN_RATIO) % 1.0 * period)
         # constant_pacing (under constant_throughput) counts each period from the previous
         # task's start, and the first from the user's creation, which is the same instant for
         # every user spawned in one batch: start it here, after this user's own phase.

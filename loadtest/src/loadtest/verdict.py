@@ -179,7 +179,9 @@ def format_figure(measure: Measure, fig: Figure) -> str:
 def format_range(measure: Measure, fig: Figure) -> str:
     if fig.rounds < 2:
         return "1 round"
-    return f"{_number(measure, fig.low)}-{_number(measure, fig.high)}"
+    low, high = _number(measure, fig.low), _number(measure, fig.high)
+    unit = f" {measure.name}" if measure.name in {"µs", "ms"} else ""
+    return f"{low.removesuffix(unit)}-{high}"
 
 
 def _number(measure: Measure, value: float) -> str:
