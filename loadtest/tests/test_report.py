@@ -249,16 +249,16 @@ def test_generator_bound_figures_are_lower_bounds_and_cannot_win_by_default(
     text = write_report(save(docs, tmp_path / "in"), tmp_path).read_text()
     said = sentence(text, "No database (`/idle`)")
     assert "asyncio wins" in said
-    assert ">= 1,550† req/s per core" in said
+    assert "≥ 1,550† req/s per core" in said
     assert f"at least {1550 / 710:.2f} times" in said
     assert "a lower bound: the load generator was the limit" in said
-    assert table_row(text, "No database (`/idle`)")[4] == f">= {1550 / 710:.2f}"
+    assert table_row(text, "No database (`/idle`)")[4] == f"≥ {1550 / 710:.2f}"
     unranked = sentence(text, "DB lookup at the SLO")
     assert "not ranked" in unranked
     assert "gevent's best (django) is a lower bound" in unranked
     assert table_row(text, "DB lookup at the SLO")[3] == "not ranked"
     # The capacity table marks it too.
-    assert "| django | gevent | >= 310† (300-320) |" in text
+    assert "| django | gevent | ≥ 310† (300-320) |" in text
 
 
 def test_contended_figures_are_marked(tmp_path: Path) -> None:

@@ -49,8 +49,9 @@ DESCRIPTIONS = {
     "idle": "`GET /idle`: no database access (the blog's idle test)",
 }
 MARKS = (
-    f"{GENERATOR_BOUND} generator-bound: the load generator, not the service, was the limit, so "
-    "the figure is a lower bound (a capacity), or the service was not saturated (a probe). "
+    f"{GENERATOR_BOUND} a lower bound: in some round the load generator, not the service, was "
+    "the limit (or the search ended before an offered rate failed); for a saturation probe, the "
+    "service was not saturated. "
     f"{CONTENDED} contended: other processes on the machine used more than a quarter of a core "
     "during a deciding window, besides the service, the watched processes and the generator; "
     "do not rank on it."
@@ -74,7 +75,7 @@ def write_report(paths: Sequence[Path], out: Path) -> Path:
     summary = Summary.of(runs)
     report = Report(summary, questions(summary), runs[0].settings.slo_ms, _made_by(runs))
     lines = [
-        f"# gevent or asyncio: capacity at p99 <= {report.slo:g} ms",
+        f"# gevent or asyncio: capacity at p99 ≤ {report.slo:g} ms",
         "",
         report.made_by
         + " From "
@@ -170,14 +171,14 @@ def _capacity(report: Report, out: Path) -> list[str]:
         summary,
         groups,
         lambda cell: cell.capacity,
-        title=f"Capacity at p99 <= {report.slo:g} ms ({measure.name}; higher is better)",
+        title=f"Capacity at p99 ≤ {report.slo:g} ms ({measure.name}; higher is better)",
         ylabel=measure.name,
         path=out / "capacity.png",
     )
     lines += ["", "![Capacity per core](capacity.png)", ""]
     lines += [
         "Each figure is the median over the rounds of the highest offered rate sustained for a "
-        f"whole window with p99 <= {report.slo:g} ms, errors <= "
+        f"whole window with p99 ≤ {report.slo:g} ms, errors ≤ "
         f"{summary.runs[0].settings.max_error_rate:.1%} and the offered rate achieved, divided "
         "by the service's CPU allowance; the rounds' range in brackets.",
         "",
@@ -208,7 +209,7 @@ def _capacity_sentence(report: Report, groups: list[tuple[str, Condition]]) -> s
     ]
     unranked = len(rows) - len(ranked)
     tail = f"; {unranked} not ranked" if unranked else ""
-    return f"At p99 <= {report.slo:g} ms, " + "; ".join(parts) + tail + "."
+    return f"At p99 ≤ {report.slo:g} ms, " + "; ".join(parts) + tail + "."
 
 
 def _cell_table(
@@ -575,7 +576,7 @@ def _cpu(report: Report, out: Path) -> list[str]:
             at_slo = ""
             if capacity is not None and summary.per_core:
                 at_slo = (
-                    f"{'<= ' if capacity.lower_bound else ''}{TARGET_RATE / capacity.median:.1f}"
+                    f"{'≤ ' if capacity.lower_bound else ''}{TARGET_RATE / capacity.median:.1f}"
                 )
             cpu = "" if fig is None else f"{format_figure(CPU, fig)} ({format_range(CPU, fig)})"
             alone = "" if fig is None else f"{TARGET_RATE * fig.median / 1e6:.1f}"
@@ -647,7 +648,7 @@ def _searches(report: Report) -> list[str]:
                     capacity = (
                         "none"
                         if cap.rps is None
-                        else f"{'>= ' if cap.lower_bound else ''}{cap.rps:,.0f} ({cap.limit})"
+                        else f"{'≥ ' if cap.lower_bound else ''}{cap.rps:,.0f} ({cap.limit})"
                     )
                     lines.append(
                         f"| {condition.describe()} | {round_} | {cell.target} | {probe_text} "
@@ -713,8 +714,8 @@ def _method(runs: Sequence[RunResults]) -> list[str]:
         )
         text = (
             f"{s.repeats} round(s) of {search}; each step {s.settle_s:g} s settling, then a "
-            f"{s.window_s:g} s window; sustained: p99 <= {s.slo_ms:g} ms, errors <= "
-            f"{s.max_error_rate:.1%}, achieved >= {s.min_achieved:.0%} of offered; paced users "
+            f"{s.window_s:g} s window; sustained: p99 ≤ {s.slo_ms:g} ms, errors ≤ "
+            f"{s.max_error_rate:.1%}, achieved ≥ {s.min_achieved:.0%} of offered; paced users "
             f"at {s.user_rate:g} req/s each, phases spread over one period; "
             f"{s.processes} local locust process(es), {s.expect_workers} external worker(s); "
             f"{s.rows:,} seeded rows (seed {s.seed}), demo-hit draws from "

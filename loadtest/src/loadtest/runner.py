@@ -289,7 +289,7 @@ class _Progress:
 def _describe(capacity: search.Capacity) -> str:
     if capacity.rps is None:
         return "no offered rate sustained"
-    bound = ">= " if capacity.lower_bound else ""
+    bound = "≥ " if capacity.lower_bound else ""
     return f"capacity {bound}{capacity.rps:,.0f} req/s ({capacity.limit} limit)"
 
 

@@ -117,6 +117,7 @@ class Figure:
     high: float
     rounds: int
     lower_bound: bool = False  # the true figure may be higher
+    bounded_by: tuple[str, ...] = ()  # why: the rounds' limits ("generator", "steps", ...)
     contended: bool = False
     unsaturated: bool = False  # a saturation figure whose load generator was the limit
 
@@ -130,6 +131,7 @@ def figure(
     values: Sequence[float],
     *,
     lower_bound: bool = False,
+    bounded_by: tuple[str, ...] = (),
     contended: bool = False,
     unsaturated: bool = False,
 ) -> Figure | None:
@@ -141,6 +143,7 @@ def figure(
         high=max(values),
         rounds=len(values),
         lower_bound=lower_bound,
+        bounded_by=bounded_by,
         contended=contended,
         unsaturated=unsaturated,
     )
@@ -163,9 +166,11 @@ class Cell:
     def capacity(self) -> Figure | None:
         """Capacity per core (req/s without an allowance)."""
         values = [r.per_core for r in self.rounds if r.per_core is not None]
+        limits = sorted({r.search.capacity.limit for r in self.rounds if r.lower_bound})
         return figure(
             values,
-            lower_bound=any(r.lower_bound for r in self.rounds),
+            lower_bound=bool(limits),
+            bounded_by=tuple(limits),
             contended=any(r.contended for r in self.rounds),
         )
 

@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from loadtest.summary import Cell, Condition, Figure, Summary
 
 STACKS = ("gevent", "asyncio")
+WHY_BOUND = {
+    "generator": "the load generator was the limit",
+    "steps": "the search ran out of steps before a rate failed",
+    "max-rate": "the search reached its --max-rate",
+}
 GENERATOR_BOUND = "†"
 CONTENDED = "‡"
 
@@ -153,8 +158,8 @@ def _ratio(measure: Measure, win: float, lose: float) -> float | None:
 def _why_unranked(measure: Measure, win: Side, lose: Side) -> str | None:
     if measure.higher_is_better and lose.figure.lower_bound:
         return (
-            f"{lose.stack}'s best ({lose.service}) is a lower bound (the load generator was the "
-            "limit), so it may be the higher"
+            f"{lose.stack}'s best ({lose.service}) is a lower bound ({_why_bound(lose.figure)}), "
+            "so it may be the higher"
         )
     if win.figure.unsaturated or lose.figure.unsaturated:
         which = win if win.figure.unsaturated else lose
@@ -168,11 +173,11 @@ def _why_unranked(measure: Measure, win: Side, lose: Side) -> str | None:
 
 
 def format_figure(measure: Measure, fig: Figure) -> str:
-    """The median with its marks: ">= 2,400†", "12.3 ms‡"."""
+    """The median with its marks: "≥ 2,400†", "12.3 ms‡"."""
     marks = (GENERATOR_BOUND if fig.lower_bound or fig.unsaturated else "") + (
         CONTENDED if fig.contended else ""
     )
-    bound = ">= " if fig.lower_bound else ""
+    bound = "≥ " if fig.lower_bound else ""
     return f"{bound}{_number(measure, fig.median)}{marks}"
 
 
@@ -200,7 +205,7 @@ def _value(measure: Measure, fig: Figure) -> str:
 def format_ratio(question: Question) -> str:
     if question.ratio is None:
         return ""
-    return f"{'>= ' if question.at_least else ''}{question.ratio:.2f}"
+    return f"{'≥ ' if question.at_least else ''}{question.ratio:.2f}"
 
 
 def _with_sentence(question: Question, win: Side, lose: Side, slo: float) -> Question:
@@ -219,10 +224,10 @@ def _with_sentence(question: Question, win: Side, lose: Side, slo: float) -> Que
     else:
         noise = "the rounds' ranges do not overlap"
     lead = f"{question.title}: {win.stack} {'is ahead' if question.within_noise else 'wins'}"
-    ratio = format_ratio(question).replace(">= ", "at least ")
+    ratio = format_ratio(question).replace("≥ ", "at least ")
     if measure.higher_is_better:
         body = (
-            f"its best, {win.service}, sustains {mine} at p99 <= {slo:g} ms, {ratio} times "
+            f"its best, {win.service}, sustains {mine} at p99 ≤ {slo:g} ms, {ratio} times "
             f"{lose.stack}'s best, {lose.service} ({theirs})"
         )
     else:
@@ -238,9 +243,13 @@ def _with_sentence(question: Question, win: Side, lose: Side, slo: float) -> Que
     sentence = f"{lead}: {body}; {noise}."
     marks = []
     if win.figure.lower_bound:
-        marks.append(f"{GENERATOR_BOUND} a lower bound: the load generator was the limit")
+        marks.append(f"{GENERATOR_BOUND} a lower bound: {_why_bound(win.figure)}")
     if win.figure.contended or lose.figure.contended:
         marks.append(f"{CONTENDED} other processes competed for the machine in some round")
     if marks:
         sentence += " (" + "; ".join(marks) + ".)"
     return replace(question, sentence=sentence)
+
+
+def _why_bound(fig: Figure) -> str:
+    return " or ".join(WHY_BOUND.get(limit, limit) for limit in fig.bounded_by) or "unknown"
