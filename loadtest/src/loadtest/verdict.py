@@ -203,7 +203,7 @@ def _value(measure: Measure, fig: Figure) -> str:
 
 
 def format_ratio(question: Question) -> str:
-    if question.ratio is None:
+    if question.ratio is None or question.why_unranked:
         return ""
     return f"{'≥ ' if question.at_least else ''}{question.ratio:.2f}"
 
