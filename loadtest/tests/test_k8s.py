@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from fake_http import JsonHandler, QuietServer, serving
 
 from loadtest.k8s import (
     MetricsClient,
@@ -32,11 +30,9 @@ NAMESPACE = "bench"
 SELECTOR = "app.kubernetes.io/instance=bench-svc"
 
 
-class FakeApi(ThreadingHTTPServer):
+class FakeApi(QuietServer):
     """``/apis/metrics.k8s.io/v1beta1/namespaces/NS/pods``: one pod's sample, stamped now and
     covering ``window`` seconds, for requests with the token; 403 otherwise."""
-
-    daemon_threads = True
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), FakeApiHandler)
@@ -44,12 +40,8 @@ class FakeApi(ThreadingHTTPServer):
         self.cpu = "250m"
         self.requests: list[tuple[str, dict[str, list[str]], str | None]] = []
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
 
-
-class FakeApiHandler(BaseHTTPRequestHandler):
+class FakeApiHandler(JsonHandler):
     server: FakeApi
 
     def do_GET(self) -> None:  # http.server's naming
@@ -57,7 +49,7 @@ class FakeApiHandler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization")
         self.server.requests.append((parts.path, parse_qs(parts.query), auth))
         if auth != f"Bearer {TOKEN}":
-            self._answer(403, {"kind": "Status", "reason": "Forbidden"})
+            self.answer(403, {"kind": "Status", "reason": "Forbidden"})
             return
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         item = {
@@ -69,30 +61,13 @@ class FakeApiHandler(BaseHTTPRequestHandler):
                 {"name": "sidecar", "usage": {"cpu": "0", "memory": "5Mi"}},
             ],
         }
-        self._answer(200, {"kind": "PodMetricsList", "items": [item]})
-
-    def _answer(self, status: int, document: dict[str, Any]) -> None:
-        body = json.dumps(document).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+        self.answer(200, {"kind": "PodMetricsList", "items": [item]})
 
 
 @pytest.fixture
 def api() -> Iterator[FakeApi]:
-    server = FakeApi()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(FakeApi()) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

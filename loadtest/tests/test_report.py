@@ -72,20 +72,19 @@ def searches(docs: list[Doc], scenario: str, latency: str, target: str | None = 
 
 
 def set_capacities(
-    docs: list[Doc],
-    scenario: str,
-    latency: str,
-    target: str,
-    values: Sequence[float],
-    *,
-    lower_bound: bool = False,
+    docs: list[Doc], scenario: str, capacities: dict[str, Sequence[float]], bound: str = ""
 ) -> None:
-    found = searches(docs, scenario, latency, target)
-    assert len(found) == len(values)
-    for search, value in zip(found, values, strict=True):
-        search["capacity"].update(
-            rps=value, lower_bound=lower_bound, limit="generator" if lower_bound else "service"
-        )
+    """Give each named service these capacities (one per round) at no added latency; the
+    service named ``bound`` is generator-bound in every round."""
+    for target, values in capacities.items():
+        found = searches(docs, scenario, "0", target)
+        assert len(found) == len(values)
+        for search, value in zip(found, values, strict=True):
+            search["capacity"].update(
+                rps=value,
+                lower_bound=target == bound,
+                limit="generator" if target == bound else "service",
+            )
 
 
 @dataclass(frozen=True)
@@ -204,25 +203,21 @@ def test_each_verdict_sentence_agrees_with_its_figures(tmp_path: Path) -> None:
 
 def test_within_noise_and_clear_wins_are_told_apart(tmp_path: Path) -> None:
     docs = quiet(documents())
-    set_capacities(docs, "demo", "0", "flask", [1000, 1100])
-    set_capacities(docs, "demo", "0", "django", [500, 600])
-    set_capacities(docs, "demo", "0", "fastapi", [1050, 900])
-    set_capacities(docs, "demo", "0", "starlette", [700, 800])
-    set_capacities(docs, "demo-hit", "0", "flask", [2000, 2100])
-    set_capacities(docs, "demo-hit", "0", "django", [1900, 1950])
-    set_capacities(docs, "demo-hit", "0", "fastapi", [1000, 1100])
-    set_capacities(docs, "demo-hit", "0", "starlette", [900, 1200])
+    close = {"flask": [1000, 1100], "django": [500, 600], "fastapi": [1050, 900]}
+    set_capacities(docs, "demo", {**close, "starlette": [700, 800]})
+    clear = {"flask": [2000, 2100], "django": [1900, 1950], "fastapi": [1000, 1100]}
+    set_capacities(docs, "demo-hit", {**clear, "starlette": [900, 1200]})
     text = write_report(save(docs, tmp_path / "in"), tmp_path).read_text()
-    close = sentence(text, "DB lookup at the SLO")
-    assert "gevent is ahead" in close
-    assert "flask, sustains 1,050 req/s per core" in close
-    assert f"{1050 / 975:.2f} times asyncio's best, fastapi (975" in close
-    assert "the rounds' ranges overlap: within noise" in close
+    said = sentence(text, "DB lookup at the SLO")
+    assert "gevent is ahead" in said
+    assert "flask, sustains 1,050 req/s per core" in said
+    assert f"{1050 / 975:.2f} times asyncio's best, fastapi (975" in said
+    assert "the rounds' ranges overlap: within noise" in said
     assert table_row(text, "DB lookup at the SLO")[5] == "within noise"
-    clear = sentence(text, "DB lookup with rows serialised")
-    assert "gevent wins" in clear
-    assert f"{2050 / 1050:.2f} times" in clear
-    assert "do not overlap" in clear
+    said = sentence(text, "DB lookup with rows serialised")
+    assert "gevent wins" in said
+    assert f"{2050 / 1050:.2f} times" in said
+    assert "do not overlap" in said
     assert table_row(text, "DB lookup with rows serialised")[5] == ""
 
 
@@ -231,21 +226,11 @@ def test_generator_bound_figures_are_lower_bounds_and_cannot_win_by_default(
 ) -> None:
     docs = quiet(documents())
     # idle: asyncio's best hit the generator's limit above gevent's best: it wins, by at least.
-    for target, values, bound in (
-        ("django", [600, 650], False),
-        ("flask", [700, 720], False),
-        ("fastapi", [1500, 1600], True),
-        ("starlette", [1400, 1450], False),
-    ):
-        set_capacities(docs, "idle", "0", target, values, lower_bound=bound)
+    idle = {"django": [600, 650], "flask": [700, 720], "fastapi": [1500, 1600]}
+    set_capacities(docs, "idle", {**idle, "starlette": [1400, 1450]}, bound="fastapi")
     # demo: the loser's figure is a lower bound, so it might be the higher: not ranked.
-    for target, values, bound in (
-        ("django", [300, 320], True),
-        ("flask", [200, 220], False),
-        ("fastapi", [900, 950], False),
-        ("starlette", [800, 850], False),
-    ):
-        set_capacities(docs, "demo", "0", target, values, lower_bound=bound)
+    demo = {"django": [300, 320], "flask": [200, 220], "fastapi": [900, 950]}
+    set_capacities(docs, "demo", {**demo, "starlette": [800, 850]}, bound="django")
     text = write_report(save(docs, tmp_path / "in"), tmp_path).read_text()
     said = sentence(text, "No database (`/idle`)")
     assert "asyncio wins" in said
@@ -306,3 +291,25 @@ def test_command_line(cli: CLI, tmp_path: Path) -> None:
     result = cli("report", *map(str, FIXTURES), "--out", str(tmp_path), "--readme", str(readme))
     assert Path(result.stdout.strip()) == tmp_path / "report.md"
     assert BEGIN in readme.read_text()
+
+
+def test_a_pool_sweep_gets_its_own_tables(tmp_path: Path) -> None:
+    docs = documents()
+    swept = []
+    for doc in docs:
+        if doc["labels"]["db_latency_ms"] in {"1", "5"}:
+            wider = copy.deepcopy(doc)
+            wider["labels"]["db_pool_size"] = "20"
+            wider["started_at"] = wider["started_at"].replace("Z", "9Z")
+            swept.append(wider)
+    paths = save(docs, tmp_path / "in")
+    for n, doc in enumerate(swept):
+        path = tmp_path / "in" / f"loadtest-swept-{n}.json"
+        path.write_text(json.dumps(doc))
+        paths.append(path)
+    text = write_report(paths, tmp_path).read_text()
+    sweep = text.split("### Pool size", 1)[1].split("## ", 1)[0]
+    for latency, ceilings in (("1", "10,000 | 20,000"), ("5", "2,000 | 4,000")):
+        assert f"`demo` at +{latency} ms (req/s per core):" in sweep
+        assert f"| pool ceiling (lookups/s) | | {ceilings} |" in sweep
+    assert "pool sizes other than the default" not in text

@@ -207,28 +207,27 @@ def test_external_workers_as_on_kubernetes(cli: CLI, service: Service, tmp_path:
             worker.wait()
 
 
-def test_bad_answers_are_failures(cli: CLI, service: Service, tmp_path: Path) -> None:
-    # Under /nope every path is a 404: each request must count as a failure.
+def one_step(cli: CLI, url: str, tmp_path: Path) -> Step:
+    """One window of idle at 50 req/s against ``url``."""
     result = cli(
-        "run", "--target", f"svc={service.url}/nope", "--scenario", "idle", "--repeats", "1",
+        "run", "--target", f"svc={url}", "--scenario", "idle", "--repeats", "1",
         "--rate", "50", *SHORT, "--out", str(tmp_path),
     )  # fmt: skip
     (found,) = RunResults.read(results_file(result.stdout)).searches
     (step,) = found.steps
     assert step.requests > 0
+    return step
+
+
+def test_bad_answers_are_failures(cli: CLI, service: Service, tmp_path: Path) -> None:
+    # Under /nope every path is a 404: each request must count as a failure.
+    step = one_step(cli, f"{service.url}/nope", tmp_path)
     assert step.failures == step.requests
     assert any("HTTP 404" in message for message in step.errors)
 
 
 def test_refused_connections_are_failures(cli: CLI, tmp_path: Path) -> None:
-    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    result = cli(
-        "run", "--target", f"gone={closed}", "--scenario", "idle", "--repeats", "1",
-        "--rate", "50", *SHORT, "--out", str(tmp_path),
-    )  # fmt: skip
-    (found,) = RunResults.read(results_file(result.stdout)).searches
-    (step,) = found.steps
-    assert step.requests > 0
+    step = one_step(cli, f"http://127.0.0.1:{free_port()}", tmp_path)  # nothing listens there
     assert step.failures == step.requests
     assert step.sustained is False
 

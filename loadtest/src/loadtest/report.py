@@ -166,16 +166,12 @@ def _capacity(report: Report, out: Path) -> list[str]:
     if not groups:
         return [*lines, "No baseline condition was measured.", ""]
     lines += [_capacity_sentence(report, groups), ""]
-    lines += _cell_table(summary, measure, groups, lambda cell: cell.capacity)
-    charts.grouped_bars(
+    lines += _capacity_block(
         summary,
         groups,
-        lambda cell: cell.capacity,
         title=f"Capacity at p99 ≤ {report.slo:g} ms ({measure.name}; higher is better)",
-        ylabel=measure.name,
-        path=out / "capacity.png",
+        chart=out / "capacity.png",
     )
-    lines += ["", "![Capacity per core](capacity.png)", ""]
     lines += [
         "Each figure is the median over the rounds of the highest offered rate sustained for a "
         f"whole window with p99 ≤ {report.slo:g} ms, errors ≤ "
@@ -185,6 +181,34 @@ def _capacity(report: Report, out: Path) -> list[str]:
     ]
     lines += _failures(summary, [c for _, c in groups])
     return lines
+
+
+def _capacity_block(
+    summary: Summary,
+    groups: Sequence[tuple[str, Condition]],
+    *,
+    title: str,
+    chart: Path | None,
+    ceilings: Sequence[float | None] = (),
+) -> list[str]:
+    """A capacity table (with the pool's ceilings, if given) and its bar chart (if named)."""
+    measure = capacity_measure(summary)
+    lines = _cell_table(summary, measure, groups, lambda cell: cell.capacity)
+    if ceilings:
+        cells = " | ".join(f"{c:,.0f}" if c else "none" for c in ceilings)
+        lines.append(f"| pool ceiling (lookups/s) | | {cells} |")
+    if chart is None:
+        return [*lines, ""]
+    charts.grouped_bars(
+        summary,
+        groups,
+        lambda cell: cell.capacity,
+        title=title,
+        ylabel=measure.name,
+        path=chart,
+        ceilings=[_per_core(summary, c) for c in ceilings],
+    )
+    return [*lines, "", f"![{title}]({chart.name})", ""]
 
 
 def _capacity_sentence(report: Report, groups: list[tuple[str, Condition]]) -> str:
@@ -338,25 +362,14 @@ def _database(report: Report, out: Path) -> list[str]:
     groups = [(f"+{c.db_latency_ms:g} ms", c) for c in latencies if c.scenario == lead]
     ceilings = [_ceiling(summary, c) for _, c in groups]
     lines += [_database_sentence(report, groups, ceilings), ""]
-    lines += _cell_table(summary, measure, groups, lambda cell: cell.capacity)
-    lines.append(
-        "| pool ceiling (lookups/s) | | "
-        + " | ".join(f"{c:,.0f}" if c else "none" for c in ceilings)
-        + " |"
-    )
-    charts.grouped_bars(
+    lines += _capacity_block(
         summary,
         groups,
-        lambda cell: cell.capacity,
         title=f"{lead}: capacity by added database latency ({measure.name})",
-        ylabel=measure.name,
-        path=out / "database-latency.png",
-        ceilings=[_per_core(summary, c) for c in ceilings],
+        chart=out / "database-latency.png",
+        ceilings=ceilings,
     )
     lines += [
-        "",
-        "![Capacity by database latency](database-latency.png)",
-        "",
         "The pool ceiling is the pool's connections (per worker, times the workers) over the "
         "added round trip: no more lookups per second can be in flight, whatever the stack.",
         "",
@@ -533,14 +546,10 @@ def _pool_sweep(report: Report) -> list[str]:
         if len(groups) < 2:
             continue
         groups.sort(key=lambda g: g[1].db_pool_size or 0)
-        lines += [f"`demo` at +{latency:g} ms ({measure.name}):", ""]
-        lines += _cell_table(summary, measure, groups, lambda cell: cell.capacity)
-        lines.append(
-            "| pool ceiling (lookups/s) | | "
-            + " | ".join(f"{_ceiling(summary, c) or 0:,.0f}" for _, c in groups)
-            + " |"
-        )
-        lines.append("")
+        title = f"`demo` at +{latency:g} ms ({measure.name})"
+        ceilings = [_ceiling(summary, c) for _, c in groups]
+        lines += [f"{title}:", ""]
+        lines += _capacity_block(summary, groups, title=title, chart=None, ceilings=ceilings)
     return lines
 
 
