@@ -61,6 +61,11 @@ def save(docs: list[Doc], folder: Path) -> list[Path]:
     return paths
 
 
+def render(docs: list[Doc], tmp_path: Path) -> str:
+    """The report of these results (saved under ``tmp_path/in``), as Markdown."""
+    return write_report(save(docs, tmp_path / "in"), tmp_path).read_text()
+
+
 def searches(docs: list[Doc], scenario: str, latency: str, target: str | None = None) -> list[Doc]:
     return [
         s
@@ -172,7 +177,7 @@ def test_every_section_renders_with_its_charts(tmp_path: Path) -> None:
 
 def test_each_verdict_sentence_agrees_with_its_figures(tmp_path: Path) -> None:
     docs = quiet(documents())
-    text = write_report(save(docs, tmp_path / "in"), tmp_path).read_text()
+    text = render(docs, tmp_path)
     checked = 0
     for title, (scenario, latency) in CAPACITY_ROWS.items():
         best = best_by_stack(docs, scenario, latency)
@@ -207,7 +212,7 @@ def test_within_noise_and_clear_wins_are_told_apart(tmp_path: Path) -> None:
     set_capacities(docs, "demo", {**close, "starlette": [700, 800]})
     clear = {"flask": [2000, 2100], "django": [1900, 1950], "fastapi": [1000, 1100]}
     set_capacities(docs, "demo-hit", {**clear, "starlette": [900, 1200]})
-    text = write_report(save(docs, tmp_path / "in"), tmp_path).read_text()
+    text = render(docs, tmp_path)
     said = sentence(text, "DB lookup at the SLO")
     assert "gevent is ahead" in said
     assert "flask, sustains 1,050 req/s per core" in said
@@ -231,7 +236,7 @@ def test_generator_bound_figures_are_lower_bounds_and_cannot_win_by_default(
     # demo: the loser's figure is a lower bound, so it might be the higher: not ranked.
     demo = {"django": [300, 320], "flask": [200, 220], "fastapi": [900, 950]}
     set_capacities(docs, "demo", {**demo, "starlette": [800, 850]}, bound="django")
-    text = write_report(save(docs, tmp_path / "in"), tmp_path).read_text()
+    text = render(docs, tmp_path)
     said = sentence(text, "No database (`/idle`)")
     assert "asyncio wins" in said
     assert "≥ 1,550† req/s per core" in said
@@ -251,7 +256,7 @@ def test_contended_figures_are_marked(tmp_path: Path) -> None:
     for search in searches(docs, "demo", "0", "starlette"):
         for step in search["steps"]:
             step["machine_cpu_cores"] += 0.6  # something else took 0.6 of a core
-    text = write_report(save(docs, tmp_path / "in"), tmp_path).read_text()
+    text = render(docs, tmp_path)
     capacity = text.split("## Capacity per core", 1)[1].split("## ", 1)[0]
     (row,) = [line for line in capacity.splitlines() if line.startswith("| starlette |")]
     assert "‡" in row.split("|")[3]  # demo
