@@ -16,6 +16,7 @@ import pytest
 
 from loadtest.report import BEGIN, END, write_readme_block, write_report
 from loadtest.results import RunResults
+from loadtest.verdict import CONTENDED as CONTENDED_MARK
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -318,3 +319,35 @@ def test_a_pool_sweep_gets_its_own_tables(tmp_path: Path) -> None:
         assert f"`demo` at +{latency} ms (req/s per core):" in sweep
         assert f"| pool ceiling (lookups/s) | | {ceilings} |" in sweep
     assert "pool sizes other than the default" not in text
+
+
+def test_a_cluster_run_without_labels_or_local_cpu_says_what_it_did_not_measure(
+    tmp_path: Path,
+) -> None:
+    docs = [doc for doc in documents() if doc["labels"]["db_latency_ms"] == "0"]
+    for doc in docs:
+        doc["labels"] = {}
+        doc["environment"] = {k: v for k, v in doc["environment"].items() if k != "service_cpus"}
+        doc["environment"]["workers"] = "4"
+        for target in doc["targets"]:
+            target.update(cpu_allowance=None, cpu_source="k8s:bench/app=x")
+        for found in doc["searches"]:
+            for step in found["steps"]:
+                step.update(service_cpu_s=None, watched_cpu_s={}, machine_cpu_cores=0.3)
+    path = tmp_path / "in" / "loadtest-cluster.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(docs[0]))
+    text = write_report([path], tmp_path).read_text()
+    assert "## Capacity\n" in text  # no allowance: req/s, not per core
+    assert "req/s per core" not in text
+    assert "Database latency\n\nNot measured" in text
+    assert "CPU per request\n\nNot measured" in text
+    missing = text.split("## What these results do not measure", 1)[1].split("## ", 1)[0]
+    assert "added database latency" in missing
+    assert "capacity per core" in missing
+    assert "service CPU in some windows" in missing
+    assert "4 locust workers" in text
+    verdict = text.split("## Verdict", 1)[1].split("## Capacity", 1)[0]
+    rows = [line for line in verdict.splitlines() if line.startswith("| ")]
+    assert rows
+    assert not [row for row in rows if CONTENDED_MARK in row]  # contention is local only

@@ -376,6 +376,7 @@ def _database(report: Report, out: Path) -> list[str]:
         *_proxy_table(summary, groups),
         *_sizing(report, groups),
         *_pool_sweep(report),
+        *_failures(summary, [c for c in summary.conditions if not c.baseline]),
     ]
     for condition in latencies:
         if condition.db_latency_ms:
@@ -649,7 +650,7 @@ def _searches(report: Report) -> list[str]:
                     steps = " ".join(
                         f"{s.offered_rps:,.0f}{'✓' if s.sustained else '✗'}"
                         + (GENERATOR_BOUND if s.generator_bound else "")
-                        + (CONTENDED if is_contended(s) else "")
+                        + (CONTENDED if r.local and is_contended(s) else "")
                         for s in r.search.steps
                         if s.kind == RATE
                     )

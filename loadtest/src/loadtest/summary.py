@@ -58,6 +58,7 @@ class Round:
     search: Search
     allowance: float | None
     web_concurrency: int | None
+    local: bool  # the target's CPU was read from its processes, on the runner's machine
 
     @property
     def capacity(self) -> float | None:
@@ -85,7 +86,7 @@ class Round:
     @property
     def contended(self) -> bool:
         step = self.limiting or self.sustained
-        return step is not None and is_contended(step)
+        return step is not None and self.local and is_contended(step)
 
     @property
     def cpu_us(self) -> float | None:
@@ -96,7 +97,8 @@ class Round:
 
 def other_load(step: Step) -> float | None:
     """Cores the machine spent on processes outside the measurement (None when unknowable:
-    without the service's CPU, e.g. when it runs on another host)."""
+    without the service's CPU). Meaningful only when the service runs on the runner's machine
+    (its CPU read from its processes): callers check that."""
     if step.service_cpu_s is None:
         return None
     ours = step.service_cpu_s + sum(step.watched_cpu_s.values()) + step.generator_cpu_s
@@ -182,12 +184,12 @@ class Cell:
     @property
     def saturation_p99(self) -> Figure | None:
         """p99 of the saturation probe (closed loop, flat out)."""
-        probes = [r.search.probe for r in self.rounds]
-        steps = [p for p in probes if p is not None and p.requests]
+        probes = [(r.search.probe, r.local) for r in self.rounds]
+        steps = [(p, local) for p, local in probes if p is not None and p.requests]
         return figure(
-            [p.latency_ms.p99 for p in steps],
-            contended=any(is_contended(p) for p in steps),
-            unsaturated=any(p.generator_bound for p in steps),
+            [p.latency_ms.p99 for p, _ in steps],
+            contended=any(local and is_contended(p) for p, local in steps),
+            unsaturated=any(p.generator_bound for p, _ in steps),
         )
 
     @property
@@ -221,6 +223,7 @@ class Summary:
         targets: list[str] = []
         for run in runs:
             allowances = {t.name: t.cpu_allowance for t in run.targets}
+            local = {t.name for t in run.targets if t.cpu_source == "pids"}
             condition_of = _conditions(run)
             web_concurrency = _int(run.labels.get("web_concurrency"))
             for found in run.searches:
@@ -229,7 +232,14 @@ class Summary:
                 cell = cells.setdefault(
                     key, Cell(condition, found.target, stacks.get(found.target, "other"))
                 )
-                cell.rounds.append(Round(found, allowances.get(found.target), web_concurrency))
+                cell.rounds.append(
+                    Round(
+                        found,
+                        allowances.get(found.target),
+                        web_concurrency,
+                        local=found.target in local,
+                    )
+                )
                 if found.target not in targets:
                     targets.append(found.target)
         return cls(list(runs), cells, stacks, targets)
