@@ -140,9 +140,10 @@ def up(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
-    """The comparison: seed, load each service in turn, report (`-- --quick`: 1-2 min smoke).
+    """The comparison: capacity at a p99 SLO per core, 3 rounds, report (`-- --quick`: 2 min).
 
-    `nox -s bench -- --rows 100000 --service flask`; DATABASE_URL picks the server.
+    `-- --full` adds every latency and a pool sweep, `-- --publish` writes docs/bench/ and the
+    README's answer; `-- --service flask --rows 100000` trims it; DATABASE_URL picks the server.
     """
     session.install("--require-hashes", "-r", "loadtest/requirements.txt")
     session.install("--no-deps", "-e", "./loadtest")  # editable: always the working tree's code

@@ -1,60 +1,153 @@
 """``nox -s bench``: the whole comparison on one machine, start to report.
 
 Glue between the contract kit (``contract/``: a throw-away database, services started by their
-Dockerfile ``CMD``) and the load generator (``python -m loadtest``), so it runs with the
-repository root on ``sys.path``; the installable ``loadtest`` package never imports the kit
-(its image stands alone). Steps:
+Dockerfile ``CMD``, the delaying proxy) and the load generator (``python -m loadtest``), so it
+runs with the repository root on ``sys.path``; the installable ``loadtest`` package never
+imports the kit (its image stands alone). Steps:
 
 1. a scratch database on ``DATABASE_URL``'s server, or on a throw-away one;
 2. ``python -m loadtest seed --rows N`` (default 1,000,000, as in the blog);
-3. for each service in turn: start it by its Dockerfile command with a SELECT-only login,
-   pinned to its own core(s), and ``python -m loadtest run`` against it, the generator pinned to
-   the other core(s), the service's process tree's CPU time recorded; stop it;
-4. ``python -m loadtest report`` over the results; print the report's path.
+3. the kit's ``DelayProxy`` in a process of its own (so its CPU time is its own) between the
+   services and the database;
+4. the four services by their Dockerfile commands, each with a SELECT-only login through the
+   proxy, pinned to the service core(s); one ``python -m loadtest run`` per database latency
+   (the proxy's delay), the generator pinned to the other core(s), every service's process
+   tree, the database and the proxy measured; the services restart only when the pool size
+   changes (``--full``'s sweep);
+5. ``python -m loadtest report`` over the results; print the report's path.
 
-One service at a time, so an idle server never shares the service core with the measured one.
-The database is not pinned: on two cores it shares them with both (the README says so).
+The results are written to a temporary folder and moved under ``results/`` only once the run
+has finished: a run that fails leaves nothing there.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from itertools import groupby
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 
 from contract.database import provide_database
+from contract.proxy import DelayProxy
 from contract.services import discover, run_service
+from loadtest import search
+from loadtest.validation import is_wrong_answer
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from multiprocessing.connection import Connection
+
+    from contract.database import Database
+    from contract.services import RunningService, ServiceSpec
 
 ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs" / "bench"
+README = ROOT / "README.md"
 # The question the project answers: which concurrency model each service stands for.
 STACKS = {"django": "gevent", "flask": "gevent", "fastapi": "asyncio", "starlette": "asyncio"}
-COMMAND_TIMEOUT = 1800  # seconds; a run of 3 scenarios is well under this even at defaults
+COMMAND_TIMEOUT = 3600  # seconds for one `loadtest run`; the plans below need a fraction of it
+ALL = ("demo", "demo-hit", "idle")
+DEFAULT_POOL = 10  # CONTRACT.md's DB_POOL_SIZE default
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One `loadtest run`: scenarios at one database latency and pool size."""
+
+    db_latency_ms: float
+    scenarios: tuple[str, ...]
+    pool_size: int = DEFAULT_POOL
 
 
 @dataclass(frozen=True)
 class Plan:
-    """How much load, for how long."""
+    """How much, how often, how long."""
 
     rows: int
-    users: int
+    repeats: int
+    window: float
+    settle: float
     warmup: float
-    duration: float
+    resolution: float
+    max_steps: int
+    phases: tuple[Phase, ...]
+    slo_ms: float = 50.0
 
 
-DEFAULT = Plan(rows=1_000_000, users=32, warmup=10, duration=30)
-QUICK = Plan(rows=10_000, users=16, warmup=1, duration=3)
+QUESTIONS = (Phase(0, ALL), Phase(1, ("demo",)), Phase(5, ("demo",)))
+DEFAULT = Plan(
+    rows=1_000_000,
+    repeats=3,
+    window=2.0,
+    settle=0.5,
+    warmup=0.5,
+    resolution=0.05,
+    max_steps=8,
+    phases=QUESTIONS,
+)
+QUICK = replace(
+    DEFAULT, rows=10_000, repeats=1, window=0.5, settle=0.25, warmup=0.25, resolution=0.25,
+    max_steps=5,
+)  # fmt: skip
+FULL = replace(
+    DEFAULT,
+    phases=(
+        *(Phase(latency, ALL) for latency in (0, 1, 5)),
+        *(Phase(latency, ("demo",), pool) for pool in (5, 20, 50) for latency in (1, 5)),
+    ),
+)
+# For the time estimate: where a typical knee lies, relative to the probe's throughput in the
+# first round and to the earlier rounds' capacity in later ones, and what each step costs
+# beyond its settling and window (the exchanges, the histogram's percentiles).
+TYPICAL_KNEE = 0.85
+TYPICAL_DRIFT = 1.03
+STEP_OVERHEAD = 0.15  # seconds
+
+
+def expected_steps(plan: Plan, *, first_round: bool) -> int:
+    """The steps the search takes (``loadtest.search``, run on a model service) to a typical
+    knee with this plan's resolution and step budget."""
+    knee = TYPICAL_KNEE if first_round else TYPICAL_DRIFT
+    model = search.Plan(
+        start=1000.0,
+        first_round=first_round,
+        resolution=plan.resolution,
+        max_steps=plan.max_steps,
+        quantum=1.0,
+    )
+    steps: list[search.Outcome] = []
+    while (rate := search.next_rate(model, steps)) is not None:
+        steps.append(search.Outcome(rate, sustained=rate <= knee * 1000))
+    return len(steps)
+
+
+def estimate_seconds(plan: Plan, services: int) -> float:
+    """The plan's measuring time by arithmetic: searches x (probe + steps) x their windows."""
+    step = plan.settle + plan.window + STEP_OVERHEAD
+    probe = plan.warmup + plan.window + STEP_OVERHEAD
+    rounds = plan.repeats * probe + step * (
+        expected_steps(plan, first_round=True)
+        + expected_steps(plan, first_round=False) * (plan.repeats - 1)
+    )
+    searches = sum(len(phase.scenarios) for phase in plan.phases) * services
+    return searches * rounds
 
 
 def split_cpus() -> tuple[set[int], set[int]]:
-    """Service cores and generator cores: half each (the service gets the first half)."""
+    """Service cores and generator cores: half each (the services get the first half)."""
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) < 2:
         return set(cpus), set(cpus)  # nothing to split: both share the only core
@@ -93,85 +186,329 @@ def loadtest(*args: str, env: dict[str, str] | None = None) -> str:
     return result.stdout.strip()
 
 
-def main(argv: list[str] | None = None) -> int:
+def _serve_proxy(upstream: tuple[str, int], commands: Connection) -> None:
+    """The child process: a DelayProxy whose delay the parent sets (seconds; None stops it)."""
+    proxy = DelayProxy(*upstream)
+    commands.send(proxy.port)
+    try:
+        while (delay := commands.recv()) is not None:
+            proxy.delay = delay
+            commands.send(delay)
+    finally:
+        proxy.close()
+
+
+class ProxyProcess:
+    """The kit's delaying proxy in a process of its own, so that its CPU time can be watched."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._commands, child = context.Pipe()
+        self.process = context.Process(target=_serve_proxy, args=(upstream, child), daemon=True)
+        self.process.start()
+        if not self._commands.poll(30):
+            raise RuntimeError("the delaying proxy did not start within 30 s")
+        self.port: int = self._commands.recv()
+
+    @property
+    def pid(self) -> int:
+        assert self.process.pid is not None
+        return self.process.pid
+
+    def set_delay(self, seconds: float) -> None:
+        self._commands.send(seconds)
+        if not self._commands.poll(10):
+            raise RuntimeError("the delaying proxy did not answer within 10 s")
+        self._commands.recv()
+
+    def close(self) -> None:
+        if self.process.is_alive():
+            self._commands.send(None)
+            self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+@dataclass
+class Staging:
+    """Where a run writes (``path``), and where its results end up once it finished."""
+
+    path: Path
+    final: Path | None = None
+
+
+@contextmanager
+def staged_results(root: Path) -> Iterator[Staging]:
+    """A temporary folder for the run, moved to ``root/<UTC time>`` when the block succeeds and
+    removed when it raises: a run that fails leaves nothing under ``root``."""
+    staging = Staging(Path(tempfile.mkdtemp(prefix="bench-")))
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging.path, ignore_errors=True)
+        raise
+    root.mkdir(parents=True, exist_ok=True)
+    staging.final = root / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    shutil.move(staging.path, staging.final)
+
+
+@contextmanager
+def services_running(
+    specs: Sequence[ServiceSpec],
+    *,
+    database: Database,
+    proxy_port: int,
+    pool_size: int,
+    cpus: set[int],
+    log_dir: Path,
+) -> Iterator[list[RunningService]]:
+    """Every service, started at once, each reaching the database through the proxy."""
+    with ExitStack() as stack:
+        running = []
+        for spec in specs:
+            reader = database.create_reader(spec.name)
+            via_proxy = replace(reader, host="127.0.0.1", port=proxy_port)
+            env = {"WEB_CONCURRENCY": str(len(cpus)), "DB_POOL_SIZE": str(pool_size)}
+            service = stack.enter_context(
+                run_service(
+                    spec,
+                    database_url=via_proxy.url(database.name),
+                    env=env,
+                    cpus=cpus,
+                    log_dir=log_dir,
+                )
+            )
+            running.append(service)
+        yield running
+
+
+def failed_searches(results: Sequence[Path]) -> list[str]:
+    """What makes a run fail: a wrong answer at any load, a request failed at a rate the service
+    sustained, or failures even at a search's lightest load. (A search that sustained no rate
+    without failing a request is the machine's or the service's speed: the report shows it.)"""
+    problems = []
+    for path in results:
+        for found in json.loads(path.read_text())["searches"]:
+            where = f"{found['target']} / {found['scenario']}, round {found['round']}"
+            capacity = found["capacity"]["rps"] or 0.0
+            rates = [s for s in found["steps"] if s["offered_rps"] is not None]
+            lightest = min(rates, key=lambda s: s["offered_rps"], default=None)
+            for step in found["steps"]:
+                if not step["failures"]:
+                    continue
+                offered = step["offered_rps"]
+                wrong = [m for m in step["errors"] if is_wrong_answer(m.split(": ", 1)[-1])]
+                load = "the probe" if offered is None else f"{offered:,.0f} req/s"
+                why = (
+                    "wrong answers"
+                    if wrong
+                    else "at a sustained rate"
+                    if offered is not None and offered <= capacity
+                    else "at the lightest load tried"
+                    if step is lightest
+                    else None
+                )
+                if why:
+                    errors = ", ".join(f"{m} x {n}" for m, n in step["errors"].items())
+                    problems.append(
+                        f"{where}: {step['failures']} of {step['requests']} failed at {load}, "
+                        f"{why} ({errors})"
+                    )
+    return problems
+
+
+def parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Plan]:
     parser = argparse.ArgumentParser(prog="nox -s bench --", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a smoke run of about a minute")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="a smoke run of about 2 minutes (CI)")
+    size.add_argument(
+        "--full",
+        action="store_true",
+        help="every scenario at every latency, and pools of 5, 10, 20, 50 at +1 and +5 ms",
+    )
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="write the report under docs/bench/ and regenerate the README's answer block",
+    )
     parser.add_argument("--rows", type=int, help="rows to seed (default 1,000,000; quick 10,000)")
-    parser.add_argument("--users", type=int, help="concurrent users per service")
-    parser.add_argument("--warmup", type=float, help="seconds of warm-up per scenario")
-    parser.add_argument("--duration", type=float, help="seconds measured per scenario")
+    parser.add_argument("--repeats", type=int, help="rounds per measurement")
+    parser.add_argument("--window", type=float, help="seconds measured per step")
+    parser.add_argument("--slo-ms", type=float, help="the p99 bound of a sustained step")
     parser.add_argument("--service", action="append", help="measure only these (repeatable)")
     parser.add_argument("--out", type=Path, default=ROOT / "results", help="results root")
     args = parser.parse_args(argv)
-    base = QUICK if args.quick else DEFAULT
-    plan = Plan(
+    if args.publish and (args.quick or args.service or args.rows or args.repeats or args.window):
+        parser.error("--publish takes a whole default or --full run, nothing trimmed")
+    base = QUICK if args.quick else FULL if args.full else DEFAULT
+    plan = replace(
+        base,
         rows=args.rows or base.rows,
-        users=args.users or base.users,
-        warmup=base.warmup if args.warmup is None else args.warmup,
-        duration=args.duration or base.duration,
+        repeats=args.repeats or base.repeats,
+        window=args.window or base.window,
+        slo_ms=args.slo_ms or base.slo_ms,
     )
-    out = args.out / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out.mkdir(parents=True)
+    return args, plan
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args, plan = parse(argv)
+    command = "nox -s bench" + (" -- " + " ".join(argv) if argv else "")
     service_cpus, generator_cpus = split_cpus()
     specs = discover(args.service)
     started = time.monotonic()
+    estimate = estimate_seconds(plan, len(specs))
     print(
-        f"bench: {len(specs)} service(s) on CPU {cpu_list(service_cpus)}, load generator on CPU "
-        f"{cpu_list(generator_cpus)}, {plan.rows:,} rows, {plan.users} users, "
-        f"{plan.warmup:g} s warm-up + {plan.duration:g} s per scenario; results in {out}",
+        f"bench: {len(specs)} services on CPU {cpu_list(service_cpus)}, the load generator on "
+        f"CPU {cpu_list(generator_cpus)}; {plan.rows:,} rows; {len(plan.phases)} phase(s) of "
+        f"{plan.repeats} round(s), {plan.window:g} s windows: about {estimate / 60:.0f} min of "
+        "measuring (by arithmetic), plus seeding and start-ups",
         file=sys.stderr,
         flush=True,
     )
+    with staged_results(args.out) as staging:
+        out = staging.path
+        results = _measure(
+            plan,
+            specs,
+            out,
+            command=command,
+            service_cpus=service_cpus,
+            generator_cpus=generator_cpus,
+        )
+        report = Path(loadtest("report", *map(str, results), "--out", str(out)))
+        problems = failed_searches(results)
+        if problems:
+            # Measured, but not a comparison to keep: show why, keep nothing under results/.
+            kept = Path(tempfile.mkdtemp(prefix="bench-failed-"))
+            shutil.copytree(out, kept, dirs_exist_ok=True)
+            print("bench: " + "\n  ".join(["failed:", *problems]), file=sys.stderr)
+            print(f"bench: this run's report, kept outside results/: {kept / report.name}")
+            raise FailedRunError
+    assert staging.final is not None
+    final = staging.final
+    print(f"bench: done in {(time.monotonic() - started) / 60:.1f} min", file=sys.stderr)
+    if args.publish:
+        _publish(final)
+    print(final / report.name)
+    return 0
+
+
+class FailedRunError(Exception):
+    """The run measured, but some search failed: exit 1 with nothing left under results/."""
+
+
+def _measure(
+    plan: Plan,
+    specs: Sequence[ServiceSpec],
+    out: Path,
+    *,
+    command: str,
+    service_cpus: set[int],
+    generator_cpus: set[int],
+) -> list[Path]:
+    results = []
     with provide_database(prefix="bench") as database:
         loadtest("seed", "--rows", str(plan.rows), env={"DATABASE_URL": database.url})
         server_version = str(database.execute("SELECT VERSION()")[0][0])
         database_pid = listener_pid(database.server.host, database.server.port)
-        # The database shares the machine: record its CPU per window next to the service's.
-        watch = ["--watch", f"database={database_pid}"] if database_pid else []
-        for spec in specs:
-            reader = database.create_reader(spec.name)
-            concurrency = str(len(service_cpus))
-            with run_service(
-                spec,
-                database_url=reader.url(database.name),
-                env={"WEB_CONCURRENCY": concurrency},
-                cpus=service_cpus,
-                log_dir=out,
-            ) as service:
-                loadtest(
-                    "run",
-                    "--target", f"{spec.name}={service.url}",
-                    "--pid", f"{spec.name}={service.pid}",
-                    "--cpus", cpu_list(generator_cpus),
-                    "--processes", str(len(generator_cpus)),
-                    "--users", str(plan.users),
-                    "--spawn-rate", str(plan.users),
-                    "--warmup", str(plan.warmup),
-                    "--duration", str(plan.duration),
-                    "--rows", str(plan.rows),
-                    "--out", str(out),
-                    "--meta", f"stack.{spec.name}={STACKS.get(spec.name, 'other')}",
-                    "--meta", f"command.{spec.name}={' '.join(spec.command)}",
-                    "--meta", f"web_concurrency.{spec.name}={concurrency}",
-                    "--meta", f"service_cpus={cpu_list(service_cpus)}",
-                    "--meta", f"database={server_version}",
-                    *watch,
-                )  # fmt: skip
-    results = sorted(out.glob("loadtest-*.json"))
-    report = loadtest("report", *map(str, results), "--out", str(out))
-    failed = [
-        f"{m['target']} / {m['scenario']}: {m['failures']} of {m['requests']}"
-        for path in results
-        for m in json.loads(path.read_text())["measurements"]
-        if m["failures"] or not m["requests"]
+        proxy = ProxyProcess((database.server.host, database.server.port))
+        try:
+            phase_number = 0
+            for pool_size, phases in groupby(plan.phases, key=lambda p: p.pool_size):
+                with services_running(
+                    specs,
+                    database=database,
+                    proxy_port=proxy.port,
+                    pool_size=pool_size,
+                    cpus=service_cpus,
+                    log_dir=out,
+                ) as running:
+                    for phase in phases:
+                        phase_number += 1
+                        print(
+                            f"bench: phase {phase_number} of {len(plan.phases)}: "
+                            f"{', '.join(phase.scenarios)} with +{phase.db_latency_ms:g} ms per "
+                            f"database round trip, pools of {pool_size}",
+                            file=sys.stderr,
+                            flush=True,
+                        )
+                        proxy.set_delay(phase.db_latency_ms / 1000)
+                        watch = {"proxy": proxy.pid}
+                        if database_pid:
+                            watch["database"] = database_pid
+                        path = loadtest(
+                            *_run_arguments(plan, phase, running, service_cpus, generator_cpus),
+                            *(f"--watch={name}={pid}" for name, pid in watch.items()),
+                            f"--meta=database={server_version}",
+                            f"--meta=command={command}",
+                            f"--out={out}",
+                        )
+                        results.append(Path(path))
+        finally:
+            proxy.close()
+    return results
+
+
+def _run_arguments(
+    plan: Plan,
+    phase: Phase,
+    running: Sequence[RunningService],
+    service_cpus: set[int],
+    generator_cpus: set[int],
+) -> list[str]:
+    arguments = [
+        "run",
+        f"--cpus={cpu_list(generator_cpus)}",
+        f"--processes={len(generator_cpus)}",
+        f"--repeats={plan.repeats}",
+        f"--window={plan.window}",
+        f"--settle={plan.settle}",
+        f"--warmup={plan.warmup}",
+        f"--resolution={plan.resolution}",
+        f"--max-steps={plan.max_steps}",
+        f"--slo-ms={plan.slo_ms}",
+        f"--rows={plan.rows}",
+        *(f"--scenario={scenario}" for scenario in phase.scenarios),
+        f"--label=db_latency_ms={phase.db_latency_ms:g}",
+        f"--label=db_pool_size={phase.pool_size}",
+        f"--label=web_concurrency={len(service_cpus)}",
+        f"--meta=service_cpus={cpu_list(service_cpus)}",
     ]
-    print(f"bench: done in {time.monotonic() - started:.0f} s", file=sys.stderr)
-    print(report)
-    if failed:
-        print("bench: failed requests (or none at all):\n  " + "\n  ".join(failed), file=sys.stderr)
-        return 1
-    return 0
+    for service in running:
+        name = service.name
+        arguments += [
+            f"--target={name}={service.url}",
+            f"--pid={name}={service.pid}",
+            f"--cpu-allowance={name}={len(service_cpus)}",
+            f"--meta=stack.{name}={STACKS.get(name, 'other')}",
+            f"--meta=command.{name}={' '.join(service.spec.command)}",
+        ]
+    return arguments
+
+
+def _publish(final: Path) -> None:
+    """The run's results and report under docs/bench/, and the README's answer block."""
+    if DOCS.exists():
+        shutil.rmtree(DOCS)
+    DOCS.mkdir(parents=True)
+    results = sorted(final.glob("loadtest-*.json"))
+    for path in results:
+        shutil.copy2(path, DOCS / path.name)
+    loadtest(
+        "report",
+        *(str(DOCS / path.name) for path in results),
+        "--out",
+        str(DOCS),
+        "--readme",
+        str(README),
+    )
+    print(f"bench: published under {DOCS.relative_to(ROOT)}/ and in README.md", file=sys.stderr)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except FailedRunError:
+        sys.exit(1)

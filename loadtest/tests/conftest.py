@@ -1,8 +1,9 @@
-"""Shared fixtures: a real database (the contract kit's), a real HTTP server, the CLI."""
+"""Shared fixtures: a real database and a real service (the contract kit's), the CLI."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -11,13 +12,18 @@ from typing import TYPE_CHECKING, Protocol
 
 import pytest
 
-from contract.database import Database, provide_database
+from contract.database import SCHEMA, Database, provide_database
+from contract.services import discover, run_service
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 HERE = Path(__file__).parent
-COMMAND_TIMEOUT = 180  # seconds; every command the tests start is bounded
+COMMAND_TIMEOUT = 300  # seconds; every command the tests start is bounded
+SEEDED_ROWS = 1000
+# The runner's tests drive one real service: the one that starts fastest will do, since they
+# check the runner, not the service (the comparison measures all four).
+SERVICE = "starlette"
 
 
 @pytest.fixture(scope="session")
@@ -35,25 +41,30 @@ def no_table(database: Database) -> Database:
 
 
 @dataclass(frozen=True)
-class Server:
+class Service:
+    name: str
     url: str
     pid: int
 
 
 @pytest.fixture(scope="session")
-def contract_server() -> Iterator[Server]:
-    """tests/contract_server.py as a real process on 127.0.0.1."""
-    process = subprocess.Popen(
-        [sys.executable, str(HERE / "contract_server.py")], stdout=subprocess.PIPE, text=True
-    )
-    assert process.stdout is not None
-    with process.stdout:
-        try:
-            port = int(process.stdout.readline())
-            yield Server(f"http://127.0.0.1:{port}", process.pid)
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+def service(database: Database) -> Iterator[Service]:
+    """A real service (its Dockerfile command, its pinned env) on a second scratch database of
+    the same server, seeded by ``loadtest seed``: what ``nox -s bench`` measures, in small."""
+    seeded = Database(server=database.server, name=f"ltsvc_{secrets.token_hex(4)}")
+    with seeded.server.connect() as conn, conn.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE `{seeded.name}` CHARACTER SET utf8mb4")
+    try:
+        with seeded.connect() as conn, conn.cursor() as cursor:
+            cursor.execute(SCHEMA.read_text())
+        seed = ["seed", "--rows", str(SEEDED_ROWS), "--no-progress"]
+        _loadtest(*seed, env={"DATABASE_URL": seeded.url})
+        reader = seeded.create_reader("ltsvc")
+        (spec,) = discover([SERVICE])
+        with run_service(spec, database_url=reader.url(seeded.name)) as running:
+            yield Service(SERVICE, running.url, running.pid)
+    finally:
+        seeded.drop()
 
 
 class CLI(Protocol):

@@ -1,7 +1,8 @@
-"""The runner against a real HTTP server: every topology, every field of the results file.
+"""The runner against a real service on the seeded database: every topology, every field.
 
 Each test runs ``python -m loadtest`` in a child process, so locust's gevent monkey-patching
-never reaches pytest's own process. Windows are short: these check the machinery, not speed.
+never reaches pytest's own process. Windows are short: these check the machinery, not speed,
+so no assertion depends on how fast this machine is.
 """
 
 from __future__ import annotations
@@ -15,12 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from loadtest.results import RunResults
+from loadtest import search
+from loadtest.latency import Histogram
+from loadtest.results import PROBE, RATE, RunResults
 
 if TYPE_CHECKING:
-    from conftest import CLI, Server
+    from conftest import CLI, Service
 
-SHORT = ["--users", "4", "--spawn-rate", "4", "--warmup", "1", "--duration", "2", "--rows", "1000"]
+    from loadtest.results import Step
+
+WINDOW = 0.5
+SHORT = ["--window", str(WINDOW), "--settle", "0.2", "--warmup", "0.2", "--rows", "1000"]
 
 
 def results_file(stdout: str) -> Path:
@@ -40,47 +46,128 @@ def nulls(document: Any, where: str = "") -> list[str]:
     return []
 
 
-def test_every_scenario_measured_and_every_field_filled(
-    cli: CLI, contract_server: Server, tmp_path: Path
+def check_step(step: Step) -> None:
+    """What every measured window must hold, on any machine."""
+    assert step.requests > 0
+    # A window never closes early; the exchanges that open and close it take milliseconds,
+    # so seconds more would mean a stall (generous: no machine is that slow).
+    assert WINDOW <= step.window_s < WINDOW + 5
+    assert step.achieved_rps == pytest.approx(step.requests / step.window_s, rel=0.01)
+    latency = step.latency_ms
+    # The HDR histogram holds every request locust counted in the window, no more, no fewer.
+    assert latency.count == step.requests
+    histogram = Histogram.decode(step.histogram)
+    assert histogram.count == step.requests
+    assert histogram.summary() == latency
+    assert 0 < latency.min <= latency.p50 <= latency.p90 <= latency.p99 <= latency.p999
+    assert latency.p999 <= latency.max
+
+
+def test_capacity_searches_against_a_real_service(
+    cli: CLI, service: Service, tmp_path: Path
 ) -> None:
+    a, b = "svc-a", "svc-b"  # the same service twice: two targets to interleave
     result = cli(
-        "run", "--target", f"stub={contract_server.url}", "--pid", f"stub={contract_server.pid}",
-        "--watch", f"itself={contract_server.pid}", *SHORT, "--out", str(tmp_path),
-        "--meta", "note=test",
+        "run", "--target", f"{a}={service.url}", "--target", f"{b}={service.url}",
+        "--pid", f"{a}={service.pid}", "--pid", f"{b}={service.pid}",
+        "--cpu-allowance", f"{a}=1", "--cpu-allowance", f"{b}=2",
+        "--watch", f"itself={service.pid}", "--repeats", "2", "--max-steps", "3",
+        "--resolution", "0.5", "--label", "db_latency_ms=0", "--meta", "note=test",
+        *SHORT, "--out", str(tmp_path),
     )  # fmt: skip
     path = results_file(result.stdout)
     document = json.loads(path.read_text())
-    assert nulls(document) == []
-    assert document["environment"]["note"] == "test"
-    assert document["environment"]["versions"]["locust"] != "unknown"
     results = RunResults.read(path)
-    assert [m.scenario for m in results.measurements] == ["demo", "demo-hit", "idle"]
-    for m in results.measurements:
-        assert m.target == "stub"
-        assert m.requests > 0
-        assert m.rps > 0
-        assert m.failures == 0, m.errors
-        assert 1.9 < m.window_s < 2.5
-        assert m.rps == pytest.approx(m.requests / m.window_s, rel=0.01)
-        assert 0 < m.latency_ms.p50 <= m.latency_ms.p90 <= m.latency_ms.p99 <= m.latency_ms.max
-        assert m.service_cpu_s is not None
-        assert m.service_cpu_s > 0
-        assert m.generator_cpu_s > 0
-        assert m.generator_utilisation > 0
-        assert m.watched_cpu_s["itself"] == pytest.approx(m.service_cpu_s, abs=0.05)
-    assert "demo-hit: " in result.stderr  # progress is logged as it goes
+    # Null only where it means something: a probe's offered rate and verdict, no capacity.
+    meaningful = (".offered_rps", ".sustained", ".capacity.rps", ".capacity.step", ".above")
+    assert [n for n in nulls(document) if not n.endswith(meaningful)] == []
+    assert document["environment"]["note"] == "test"
+    assert document["environment"]["versions"]["hdrhistogram"] != "unknown"
+    assert results.labels == {"db_latency_ms": "0"}
+    assert [(t.name, t.cpu_allowance, t.cpu_source) for t in results.targets] == [
+        (a, 1.0, "pids"),
+        (b, 2.0, "pids"),
+    ]
+    # Interleaved: every scenario of one target, then the other's; round 2 starts with b.
+    order = [(s.round, s.target, s.scenario) for s in results.searches]
+    scenarios = ["demo", "demo-hit", "idle"]
+    assert order == [
+        *((1, a, s) for s in scenarios),
+        *((1, b, s) for s in scenarios),
+        *((2, b, s) for s in scenarios),
+        *((2, a, s) for s in scenarios),
+    ]
+    for found in results.searches:
+        probe, *rates = found.steps
+        assert probe.kind == PROBE
+        assert probe.users == 64
+        assert probe.offered_rps is None
+        assert probe.sustained is None
+        assert 1 <= len(rates) <= 3
+        for step in found.steps:
+            check_step(step)
+            assert step.failures == 0, step.errors  # the seeded names are all found
+            assert step.service_cpu_s is not None
+            assert step.service_cpu_s > 0
+            assert step.watched_cpu_s["itself"] > 0
+            assert step.generator_cpu_s > 0
+        for step in rates:
+            assert step.kind == RATE
+            assert step.offered_rps == step.users * results.settings.user_rate
+            assert step.sustained == (not step.reasons)
+        # The capacity is what the steps show.
+        expected = search.capacity(
+            [s.outcome() for s in rates],
+            max_rate=results.settings.max_rate,
+            quantum=results.settings.user_rate,
+        )
+        assert found.capacity.rps == expected.rps
+        assert found.capacity.limit == expected.limit
+    # Sub-millisecond resolution: locust's own figures would all be whole milliseconds.
+    latencies = [
+        value
+        for found in results.searches
+        for step in found.steps
+        for value in (step.latency_ms.p50, step.latency_ms.p90, step.latency_ms.p99)
+    ]
+    assert any(value != round(value) for value in latencies)
+    assert "searches" in result.stderr  # progress, with the time left
+    assert "about" in result.stderr
+    assert "idle, round 2: " in result.stderr
 
 
-def test_local_worker_processes(cli: CLI, contract_server: Server, tmp_path: Path) -> None:
+def test_demo_hit_fails_on_names_the_database_does_not_hold(
+    cli: CLI, service: Service, tmp_path: Path
+) -> None:
+    # The service's table holds seed 20240820's names; another seed's are not there.
     result = cli(
-        "run", "--target", f"stub={contract_server.url}", "--scenario", "idle",
-        "--processes", "2", *SHORT, "--out", str(tmp_path),
+        "run", "--target", f"svc={service.url}", "--scenario", "demo-hit", "--seed", "1",
+        "--repeats", "1", "--rate", "50", *SHORT, "--out", str(tmp_path),
     )  # fmt: skip
-    (m,) = RunResults.read(results_file(result.stdout)).measurements
-    assert m.requests > 0
-    assert m.failures == 0
-    assert m.service_cpu_s is None  # no --pid given
-    assert m.generator_cpu_s > 0
+    (found,) = RunResults.read(results_file(result.stdout)).searches
+    (step,) = found.steps
+    assert step.requests > 0
+    assert step.failures == step.requests
+    assert any("no row for a seeded name" in message for message in step.errors)
+    assert found.capacity.rps is None
+    assert found.capacity.limit == "none"
+
+
+def test_local_worker_processes_merge_their_histograms(
+    cli: CLI, service: Service, tmp_path: Path
+) -> None:
+    result = cli(
+        "run", "--target", f"svc={service.url}", "--scenario", "idle", "--processes", "2",
+        "--repeats", "1", "--rate", "60", "--rate", "120", *SHORT, "--out", str(tmp_path),
+    )  # fmt: skip
+    results = RunResults.read(results_file(result.stdout))
+    (found,) = results.searches
+    assert [s.users for s in found.steps] == [6, 12]
+    for step in found.steps:
+        check_step(step)
+        assert step.failures == 0
+        assert step.service_cpu_s is None  # no --pid given
+    assert results.targets[0].cpu_source is None
 
 
 def free_port() -> int:
@@ -90,9 +177,7 @@ def free_port() -> int:
         return port
 
 
-def test_external_workers_as_on_kubernetes(
-    cli: CLI, contract_server: Server, tmp_path: Path
-) -> None:
+def test_external_workers_as_on_kubernetes(cli: CLI, service: Service, tmp_path: Path) -> None:
     port = free_port()
     # The worker starts first and retries until the master listens, as pods may start.
     worker = subprocess.Popen(
@@ -103,14 +188,17 @@ def test_external_workers_as_on_kubernetes(
     )
     try:
         result = cli(
-            "run", "--target", f"stub={contract_server.url}", "--scenario", "demo-hit",
+            "run", "--target", f"svc={service.url}", "--scenario", "demo-hit",
             "--expect-workers", "1", "--expect-workers-max-wait", "60",
             "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
+            "--repeats", "1", "--max-steps", "2", "--resolution", "0.5",
             *SHORT, "--out", str(tmp_path),
         )  # fmt: skip
-        (m,) = RunResults.read(results_file(result.stdout)).measurements
-        assert m.requests > 0
-        assert m.failures == 0
+        (found,) = RunResults.read(results_file(result.stdout)).searches
+        assert found.steps[0].kind == PROBE
+        for step in found.steps:
+            check_step(step)
+            assert step.failures == 0
         _, worker_log = worker.communicate(timeout=30)  # the master's quit ends the worker
         assert worker.returncode == 0, worker_log
     finally:
@@ -119,24 +207,43 @@ def test_external_workers_as_on_kubernetes(
             worker.wait()
 
 
-def test_bad_answers_are_failures(cli: CLI, contract_server: Server, tmp_path: Path) -> None:
-    # Under /nope every path is a 404: each request must count as a failure.
+def one_step(cli: CLI, url: str, tmp_path: Path) -> Step:
+    """One window of idle at 50 req/s against ``url``."""
     result = cli(
-        "run", "--target", f"stub={contract_server.url}/nope", "--scenario", "idle",
-        *SHORT, "--out", str(tmp_path),
+        "run", "--target", f"svc={url}", "--scenario", "idle", "--repeats", "1",
+        "--rate", "50", *SHORT, "--out", str(tmp_path),
     )  # fmt: skip
-    (m,) = RunResults.read(results_file(result.stdout)).measurements
-    assert m.requests > 0
-    assert m.failures == m.requests
-    assert any("HTTP 404" in message for message in m.errors)
+    (found,) = RunResults.read(results_file(result.stdout)).searches
+    (step,) = found.steps
+    assert step.requests > 0
+    return step
+
+
+def test_bad_answers_are_failures(cli: CLI, service: Service, tmp_path: Path) -> None:
+    # Under /nope every path is a 404: each request must count as a failure.
+    step = one_step(cli, f"{service.url}/nope", tmp_path)
+    assert step.failures == step.requests
+    assert any("HTTP 404" in message for message in step.errors)
+
+
+def test_refused_connections_are_failures(cli: CLI, tmp_path: Path) -> None:
+    step = one_step(cli, f"http://127.0.0.1:{free_port()}", tmp_path)  # nothing listens there
+    assert step.failures == step.requests
+    assert step.sustained is False
 
 
 def test_usage_errors(cli: CLI) -> None:
-    assert cli("run", check=False, env={"LOADTEST_TARGETS": ""}).returncode == 2
-    unknown = cli("run", "--target", "a=http://127.0.0.1:9", "--scenario", "nope", check=False)
-    assert unknown.returncode == 2
-    assert "unknown scenario" in unknown.stderr
-    both = cli("run", "--target", "a=http://127.0.0.1:9", "--processes", "2",
-               "--expect-workers", "2", check=False)  # fmt: skip
-    assert both.returncode == 2
-    assert "--expect-workers" in both.stderr
+    def refused(*args: str) -> str:
+        result = cli("run", *args, check=False, env={"LOADTEST_TARGETS": ""})
+        assert result.returncode == 2, result.stderr
+        return result.stderr
+
+    assert "--target" in refused()
+    target = ["--target", "a=http://127.0.0.1:9"]
+    assert "unknown scenario" in refused(*target, "--scenario", "nope")
+    assert "--expect-workers" in refused(*target, "--processes", "2", "--expect-workers", "2")
+    assert "names no target" in refused(*target, "--cpu-allowance", "b=1")
+    assert "not a number of cores" in refused(*target, "--cpu-allowance", "a=many")
+    assert "k8s:NAMESPACE/LABEL-SELECTOR" in refused(*target, "--cpu-from", "a=prometheus")
+    assert "both given" in refused(*target, "--pid", "a=1", "--cpu-from", "a=k8s:ns/app=a")
+    assert "must be positive" in refused(*target, "--rate", "-5")

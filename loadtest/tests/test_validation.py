@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from loadtest.validation import check_demo, check_idle
+from loadtest.validation import check_demo, check_idle, is_wrong_answer
 
 JSON = "application/json"
 ROW = {"id": 1, "name": "aB3!", "create_time": None, "update_time": None}
@@ -56,3 +56,20 @@ def test_idle() -> None:
     assert check_idle(200, JSON, b'{"status": "ok"}') is not None
     assert check_idle(200, JSON, b"[]") is not None
     assert check_idle(404, JSON, b'{"status": "idle"}') is not None
+
+
+@pytest.mark.parametrize(
+    ("reason", "wrong"),
+    [
+        ("HTTP 404", True),
+        ("HTTP 500", False),  # overloaded or down: a 5xx is the load's, not an answer's
+        ("HTTP 503", False),
+        ("Content-Type 'text/html', not application/json", True),
+        ("body is not a JSON array", True),
+        ("no row for a seeded name (does --seed/--rows match the seeded table?)", True),
+        ("[Errno 111] Connection refused", False),
+        ("timed out", False),
+    ],
+)
+def test_wrong_answers_are_told_from_overload(reason: str, wrong: bool) -> None:
+    assert is_wrong_answer(reason) is wrong

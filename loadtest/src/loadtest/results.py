@@ -1,8 +1,8 @@
-"""The results file: one JSON document per ``run``, with everything needed to judge it.
+"""The results file: one JSON document per ``run``, with every step's raw numbers.
 
 ``schema`` is bumped whenever a field changes meaning; ``report`` refuses files it does not
-know. Latencies are milliseconds, CPU figures are seconds of CPU time within the measuring
-window (``*_cores`` = seconds per second of window).
+know. Latencies are milliseconds (to the microsecond, from the HDR histogram, which each step
+keeps too); CPU figures are seconds of CPU time within the step's window.
 """
 
 from __future__ import annotations
@@ -17,60 +17,116 @@ from typing import TYPE_CHECKING, Any
 import psutil
 
 from loadtest.cpu import affinity, available_cpus, cpu_model
+from loadtest.latency import Latency
+from loadtest.search import Capacity, Criteria, Outcome
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-SCHEMA = 1
-VERSIONED = ("loadtest", "locust", "gevent", "geventhttpclient", "psutil")
+SCHEMA = 2
+VERSIONED = ("loadtest", "locust", "gevent", "geventhttpclient", "hdrhistogram", "psutil")
+PROBE = "probe"
+RATE = "rate"
 
 
 @dataclass(frozen=True)
-class Latency:
-    """Response time percentiles, in milliseconds (locust's rounded histogram)."""
+class Step:
+    """One window at one load: the probe's closed loop, or an offered rate."""
 
-    p50: float
-    p90: float
-    p99: float
-    max: float
-    avg: float
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """One target under one scenario, over one measuring window."""
-
-    target: str
-    url: str
-    scenario: str
+    kind: str  # PROBE or RATE
+    users: int
+    offered_rps: float | None  # None for the probe
     window_s: float
     requests: int
     failures: int
-    rps: float
+    achieved_rps: float
     latency_ms: Latency
-    service_cpu_s: float | None  # None when the caller gave no pids (e.g. on Kubernetes)
-    service_cpu_cores: float | None
+    histogram: str  # the window's HdrHistogram of microseconds (base64 V2)
+    sustained: bool | None  # None for the probe
+    reasons: list[str]  # why not sustained
+    service_cpu_s: float | None  # None when the target's CPU is unknown
     generator_cpu_s: float
     generator_utilisation: float  # of its share: 1.0 = every generator core flat out
-    generator_bound: bool  # then rps is a lower bound for the service, not its limit
+    generator_bound: bool
     # Every core of the runner's machine, busy with anything: shows outside contention.
     machine_cpu_cores: float
     watched_cpu_s: dict[str, float] = field(default_factory=dict)  # run --watch NAME=PID
     errors: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Measurement:
+    def from_dict(cls, data: dict[str, Any]) -> Step:
         return cls(**{**data, "latency_ms": Latency(**data["latency_ms"])})
+
+    @property
+    def cpu_us_per_request(self) -> float | None:
+        if self.service_cpu_s is None or not self.requests:
+            return None
+        return self.service_cpu_s / self.requests * 1e6
+
+    def outcome(self) -> Outcome:
+        assert self.offered_rps is not None, "the probe is no rate step"
+        return Outcome(self.offered_rps, bool(self.sustained), self.generator_bound)
+
+
+@dataclass(frozen=True)
+class Search:
+    """One target under one scenario in one round: its probe, its rate steps, its capacity."""
+
+    round: int  # from 1
+    target: str
+    scenario: str
+    steps: list[Step]  # in the order taken; the probe (if any) first
+    capacity: Capacity
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Search:
+        return cls(
+            round=data["round"],
+            target=data["target"],
+            scenario=data["scenario"],
+            steps=[Step.from_dict(s) for s in data["steps"]],
+            capacity=Capacity(**data["capacity"]),
+        )
+
+    @property
+    def probe(self) -> Step | None:
+        return next((s for s in self.steps if s.kind == PROBE), None)
+
+    @property
+    def rate_steps(self) -> list[Step]:
+        return [s for s in self.steps if s.kind == RATE]
+
+    def step(self, index: int | None) -> Step | None:
+        return None if index is None else self.steps[index]
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """A target as the run knew it."""
+
+    name: str
+    url: str
+    cpu_allowance: float | None  # cores; None: not given (no per-core figure)
+    cpu_source: str | None  # "pids", "k8s:NAMESPACE/SELECTOR", or None (unknown)
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The load profile, the same for every target."""
+    """The method, the same for every target."""
 
-    users: int
-    spawn_rate: float
+    slo_ms: float
+    max_error_rate: float
+    min_achieved: float
+    repeats: int
+    window_s: float
+    settle_s: float
     warmup_s: float
-    duration_s: float
+    probe_users: int
+    user_rate: float
+    resolution: float
+    max_steps: int
+    max_rate: float
+    rates: list[float]  # fixed offered rates instead of a search (empty: searched)
     scenarios: list[str]
     processes: int
     expect_workers: int
@@ -79,25 +135,39 @@ class Settings:
     rows: int
     hit_names: int
 
+    @property
+    def criteria(self) -> Criteria:
+        return Criteria(self.slo_ms, self.max_error_rate, self.min_achieved)
+
 
 @dataclass(frozen=True)
 class RunResults:
-    """A whole ``run``: where, how, and one measurement per target and scenario."""
+    """A whole ``run``: where, how, under which conditions, and every search."""
 
     started_at: str
     finished_at: str
     environment: dict[str, Any]
     settings: Settings
-    measurements: list[Measurement]
+    labels: dict[str, str]
+    targets: list[TargetInfo]
+    searches: list[Search]
     schema: int = SCHEMA
 
     def write(self, directory: Path) -> Path:
-        """Write ``loadtest-<start time>.json`` into ``directory``; return its path."""
+        """Write ``loadtest-<start time>.json`` into ``directory`` (never over another run's
+        file: runs started in the same second get a suffix); return its path."""
         directory.mkdir(parents=True, exist_ok=True)
         stamp = self.started_at.replace("-", "").replace(":", "")
-        path = directory / f"loadtest-{stamp}.json"
-        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
-        return path
+        text = json.dumps(asdict(self), indent=1) + "\n"
+        for attempt in range(1000):
+            path = directory / f"loadtest-{stamp}{f'-{attempt}' if attempt else ''}.json"
+            try:
+                with path.open("x") as file:
+                    file.write(text)
+            except FileExistsError:
+                continue
+            return path
+        raise FileExistsError(f"{directory}: no free name for loadtest-{stamp}")
 
     @classmethod
     def read(cls, path: Path) -> RunResults:
@@ -109,7 +179,9 @@ class RunResults:
             finished_at=data["finished_at"],
             environment=data["environment"],
             settings=Settings(**data["settings"]),
-            measurements=[Measurement.from_dict(m) for m in data["measurements"]],
+            labels=data["labels"],
+            targets=[TargetInfo(**t) for t in data["targets"]],
+            searches=[Search.from_dict(s) for s in data["searches"]],
         )
 
 

@@ -1,8 +1,11 @@
-"""``python -m loadtest run`` and ``worker``: locust as a library, one target after another.
+"""``python -m loadtest run`` and ``worker``: locust as a library, a capacity search per target.
 
-For each target and scenario: start the users, let them warm up (not counted), open the
-measuring window on every load-generating process (``window.py``), wait ``duration`` seconds,
-close it, read locust's own stats and the CPU counters, stop the users. Three topologies:
+For every round, every target (each round starts one further along) and every scenario, one
+search (``search.py`` decides its steps): a saturation probe of closed-loop users, then offered
+rates of paced users (``scenarios.py``), each held a settling time and then measured over a
+window opened and closed on every load-generating process at once (``window.py``), with the
+window's response times in an HDR histogram merged over the workers (``latency.py``). Between
+rate steps only the number of paced users changes. Three topologies:
 
 - ``processes == 1``: users run in this process (``create_local_runner``);
 - ``processes > 1``: a master here and that many local ``worker`` processes;
@@ -10,70 +13,118 @@ close it, read locust's own stats and the CPU counters, stop the users. Three to
   (Kubernetes: the chart starts ``python -m loadtest worker --master-host ...``).
 
 Importing this module imports locust, which monkey-patches the process with gevent: the CLI
-imports it only for ``run`` and ``worker``. Every wait below has a deadline.
+imports it only for ``run`` and ``worker``. Every wait below has a deadline, every search a
+bounded number of steps.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
+import statistics
 import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 import gevent
 from locust import events
 from locust.argument_parser import get_empty_argument_parser, setup_parser_arguments
 from locust.env import Environment
-from locust.runners import MasterRunner, Runner
+from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, Runner
 
+from loadtest import search
 from loadtest.cpu import cpu_delta, generator_load, machine_busy_seconds, tree_cpu
+from loadtest.k8s import MetricsClient, MetricsError, PodCpu, PodSelector, window_cpu_seconds
+from loadtest.latency import LatencyRecorder
 from loadtest.results import (
-    Latency,
-    Measurement,
+    PROBE,
+    RATE,
     RunResults,
+    Search,
     Settings,
+    Step,
+    TargetInfo,
     describe_environment,
     utc_now,
 )
-from loadtest.scenarios import DEFAULT_HIT_NAMES, DEFAULT_ROWS, SCENARIOS
+from loadtest.scenarios import DEFAULT_HIT_NAMES, DEFAULT_ROWS, SCENARIOS, USER_CLASSES
 from loadtest.window import FLUSH, RESET, WindowControl, serve_window_requests
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping
     from pathlib import Path
+
+    from locust.user import User
 
 log = logging.getLogger("loadtest")
 
-SPAWN_GRACE = 30.0  # beyond the warm-up, for all users to be running
+SPAWN_GRACE = 30.0  # seconds for the users of a step to be running
 READY_TIMEOUT = 60.0  # for workers to be ready again after a stop
 STOP_GRACE = 15.0  # for local worker processes to exit after quit
-MAX_ERRORS = 20  # distinct error messages kept per measurement
+K8S_POLL = 5.0  # seconds between two reads of the metrics API
+MAX_ERRORS = 20  # distinct error messages kept per step
 SERVICE = "\0service"  # the target's own process group among the watched ones (no clash)
 
 
 @dataclass(frozen=True)
 class Target:
-    """A service to measure: a name for the report, its base URL, its process ids if known."""
+    """A service to measure: a name for the report, its base URL, where its CPU comes from."""
 
     name: str
     url: str
     pids: tuple[int, ...] = ()
+    pods: PodSelector | None = None
+    cpu_allowance: float | None = None  # cores
+
+    @property
+    def cpu_source(self) -> str | None:
+        return "pids" if self.pids else str(self.pods) if self.pods else None
 
 
 @dataclass(frozen=True)
-class Profile:
-    """The load each target gets."""
+class Method:
+    """How a capacity is found (README.md, "How a capacity is found")."""
 
-    users: int = 32
-    spawn_rate: float = 32.0
-    warmup: float = 10.0
-    duration: float = 30.0
-    scenarios: tuple[str, ...] = tuple(SCENARIOS)
+    slo_ms: float = 50.0
+    max_error_rate: float = 0.001
+    min_achieved: float = 0.98
+    repeats: int = 3
+    window: float = 10.0
+    settle: float = 2.0
+    warmup: float = 5.0
+    probe_users: int = 64
+    resolution: float = 0.05
+    max_steps: int = 12
+    max_rate: float = 100_000.0
+    user_rate: float | None = None  # None: one request per max(100 ms, 2 x SLO)
+    rates: tuple[float, ...] = ()  # fixed offered rates instead of a probe and a search
     generator_bound_at: float = 0.9  # locust's own CPU warning fires at 90 %
+    scenarios: tuple[str, ...] = tuple(SCENARIOS)
+
+    @property
+    def per_user_rate(self) -> float:
+        # A response within the SLO must never delay the user's next request.
+        return self.user_rate or 1000 / max(100.0, 2 * self.slo_ms)
+
+    @property
+    def criteria(self) -> search.Criteria:
+        return search.Criteria(self.slo_ms, self.max_error_rate, self.min_achieved)
+
+    def check(self) -> None:
+        """Refuse a method that cannot measure anything."""
+        if unknown := set(self.scenarios) - set(SCENARIOS):
+            raise ValueError(f"unknown scenario(s) {sorted(unknown)}; known: {list(SCENARIOS)}")
+        if self.repeats < 1 or self.max_steps < 1 or self.probe_users < 1:
+            raise ValueError("--repeats, --max-steps and --probe-users must be at least 1")
+        if self.window <= 0 or self.settle < 0 or self.warmup < 0 or self.slo_ms <= 0:
+            raise ValueError(
+                "--window and --slo-ms must be positive, --settle and --warmup not negative"
+            )
+        if self.per_user_rate <= 0 or any(rate <= 0 for rate in self.rates):
+            raise ValueError("--user-rate and every --rate must be positive")
 
 
 @dataclass(frozen=True)
@@ -96,7 +147,7 @@ class Seeded:
     hit_names: int = DEFAULT_HIT_NAMES
 
 
-def locust_options(seeded: Seeded) -> Any:
+def locust_options(seeded: Seeded, user_rate: float) -> Any:
     """locust's own option namespace (its runners read it), with ours added as in a locustfile.
 
     Workers receive these from the master with each spawn message.
@@ -108,71 +159,427 @@ def locust_options(seeded: Seeded) -> Any:
     options = parser.parse(args=[])
     options.headless = True
     options.seed, options.rows, options.hit_names = seeded.seed, seeded.rows, seeded.hit_names
+    options.user_rate = user_rate
     return options
+
+
+class _QuietSpawnRate(logging.Filter):
+    """Each step starts its users at once by design (their phases are spread by the users
+    themselves), so locust's warning about high spawn rates says nothing here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "spawn rate is very high" not in record.getMessage()
 
 
 def run(
     targets: list[Target],
     *,
-    profile: Profile,
+    method: Method,
     topology: Topology,
     seeded: Seeded,
     out: Path,
     watch: Mapping[str, tuple[int, ...]] | None = None,
+    labels: Mapping[str, str] | None = None,
     extra_environment: Mapping[str, str] | None = None,
 ) -> Path:
-    """Measure every target under every scenario; write the results file; return its path.
+    """Search every target's capacity under every scenario, ``repeats`` times interleaved;
+    write the results file; return its path.
 
     ``watch`` names other process trees whose CPU time each window records too (the bench
-    watches the database, which shares the machine).
+    watches the database and the delaying proxy, which share the machine).
     """
-    unknown = set(profile.scenarios) - set(SCENARIOS)
-    if unknown:
-        raise ValueError(f"unknown scenario(s) {sorted(unknown)}; known: {list(SCENARIOS)}")
+    method.check()
     if topology.expect_workers and topology.processes > 1:
         raise ValueError("--processes starts local workers; --expect-workers waits for others")
+    logging.getLogger("locust.runners").addFilter(_QuietSpawnRate())
     started = utc_now()
     environment = Environment(
-        user_classes=list(SCENARIOS.values()),
+        user_classes=list(USER_CLASSES),
         events=events,
-        parsed_options=locust_options(seeded),
+        parsed_options=locust_options(seeded, method.per_user_rate),
     )
-    measurements = []
+    searches: list[Search] = []
+    progress = _Progress(method.repeats * len(targets) * len(method.scenarios))
     with _generator(environment, topology) as control:
-        for target in targets:
-            for scenario in profile.scenarios:
-                measurements.append(
-                    _measure(
-                        environment,
-                        control,
-                        target=target,
-                        scenario=scenario,
-                        profile=profile,
-                        watch=watch or {},
-                    )
-                )
+        for round_ in range(1, method.repeats + 1):
+            shift = (round_ - 1) % len(targets)
+            for target in targets[shift:] + targets[:shift]:
+                with _meter(target) as meter:
+                    for scenario in method.scenarios:
+                        searcher = _Searcher(
+                            control,
+                            target=target,
+                            scenario=scenario,
+                            round_=round_,
+                            method=method,
+                            meter=meter,
+                            watch=watch or {},
+                        )
+                        earlier = [
+                            s.capacity.rps
+                            for s in searches
+                            if s.target == target.name and s.scenario == scenario
+                        ]
+                        found = searcher.run([rps for rps in earlier if rps])
+                        searches.append(found)
+                        progress.done(found, method.repeats)
     results = RunResults(
         started_at=started,
         finished_at=utc_now(),
         environment=describe_environment(dict(extra_environment or {})),
         settings=Settings(
-            users=profile.users,
-            spawn_rate=profile.spawn_rate,
-            warmup_s=profile.warmup,
-            duration_s=profile.duration,
-            scenarios=list(profile.scenarios),
+            slo_ms=method.slo_ms,
+            max_error_rate=method.max_error_rate,
+            min_achieved=method.min_achieved,
+            repeats=method.repeats,
+            window_s=method.window,
+            settle_s=method.settle,
+            warmup_s=method.warmup,
+            probe_users=method.probe_users,
+            user_rate=method.per_user_rate,
+            resolution=method.resolution,
+            max_steps=method.max_steps,
+            max_rate=method.max_rate,
+            rates=list(method.rates),
+            scenarios=list(method.scenarios),
             processes=topology.processes,
             expect_workers=topology.expect_workers,
-            generator_bound_at=profile.generator_bound_at,
+            generator_bound_at=method.generator_bound_at,
             seed=seeded.seed,
             rows=seeded.rows,
             hit_names=seeded.hit_names,
         ),
-        measurements=measurements,
+        labels=dict(labels or {}),
+        targets=[TargetInfo(t.name, t.url, t.cpu_allowance, t.cpu_source) for t in targets],
+        searches=searches,
     )
     path = results.write(out)
     log.info("results written to %s", path)
     return path
+
+
+@dataclass
+class _Progress:
+    """One line per finished search: where the run is, and about how long it has left."""
+
+    total: int
+    started: float = field(default_factory=time.monotonic)
+    finished: int = 0
+
+    def done(self, found: Search, repeats: int) -> None:
+        self.finished += 1
+        elapsed = time.monotonic() - self.started
+        left = elapsed / self.finished * (self.total - self.finished)
+        log.info(
+            "%s / %s, round %d of %d: %s after %d steps; %d of %d searches, %.1f min "
+            "elapsed, about %.1f min left",
+            found.target,
+            found.scenario,
+            found.round,
+            repeats,
+            _describe(found.capacity),
+            len(found.rate_steps),
+            self.finished,
+            self.total,
+            elapsed / 60,
+            left / 60,
+        )
+
+
+def _describe(capacity: search.Capacity) -> str:
+    if capacity.rps is None:
+        return "no offered rate sustained"
+    bound = "≥ " if capacity.lower_bound else ""
+    return f"capacity {bound}{capacity.rps:,.0f} req/s ({capacity.limit} limit)"
+
+
+class _Meter(Protocol):
+    """The target's CPU seconds over a window, if they can be known."""
+
+    def begin(self) -> None: ...
+
+    def end(self) -> float | None: ...
+
+
+class _NoMeter:
+    def begin(self) -> None:
+        pass
+
+    def end(self) -> float | None:
+        return None
+
+
+class _PidMeter:
+    """Local processes: exact, from the kernel's counters."""
+
+    def __init__(self, pids: tuple[int, ...]) -> None:
+        self.pids = pids
+        self.before: dict[tuple[int, float], float] = {}
+
+    def begin(self) -> None:
+        self.before = tree_cpu(self.pids)
+
+    def end(self) -> float | None:
+        return cpu_delta(self.before, tree_cpu(self.pids))
+
+
+class _PodMeter:
+    """Pods: the metrics API's samples, polled while the target is measured."""
+
+    def __init__(self, selector: PodSelector, client: MetricsClient) -> None:
+        self.selector = selector
+        self.client = client
+        self.samples: dict[tuple[str, float], PodCpu] = {}
+        self.opened = 0.0
+        self.poll(fail=True)  # a wrong selector or missing RBAC stops the run here, not later
+        self.poller = gevent.spawn(self._poll_forever)
+
+    def poll(self, *, fail: bool = False) -> None:
+        try:
+            pods = self.client.pods(self.selector)
+        except (OSError, ValueError, KeyError) as error:
+            if fail:
+                raise MetricsError(
+                    f"cannot read pod metrics for {self.selector}: {error}"
+                ) from error
+            log.warning("pod metrics for %s: %s", self.selector, error)
+            return
+        if fail and not pods:
+            raise MetricsError(f"{self.selector} matches no pod with metrics")
+        for pod in pods:
+            self.samples[(pod.pod, pod.end)] = pod
+
+    def _poll_forever(self) -> None:
+        while True:
+            gevent.sleep(K8S_POLL)
+            self.poll()
+
+    def begin(self) -> None:
+        self.opened = time.time()
+
+    def end(self) -> float | None:
+        self.poll()
+        return window_cpu_seconds(list(self.samples.values()), self.opened, time.time())
+
+    def close(self) -> None:
+        self.poller.kill(block=False)
+
+
+@contextmanager
+def _meter(target: Target) -> Iterator[_Meter]:
+    if target.pids:
+        yield _PidMeter(target.pids)
+    elif target.pods:
+        meter = _PodMeter(target.pods, MetricsClient())
+        try:
+            yield meter
+        finally:
+            meter.close()
+    else:
+        yield _NoMeter()
+
+
+class _Searcher:
+    """One search: the probe, then the rate steps that ``search.next_rate`` asks for."""
+
+    def __init__(
+        self,
+        control: WindowControl,
+        *,
+        target: Target,
+        scenario: str,
+        round_: int,
+        method: Method,
+        meter: _Meter,
+        watch: Mapping[str, tuple[int, ...]],
+    ) -> None:
+        self.control = control
+        self.runner = control.runner
+        self.environment = control.runner.environment
+        self.target = target
+        self.scenario = scenario
+        self.round = round_
+        self.method = method
+        self.meter = meter
+        self.watch = watch
+
+    def run(self, earlier: list[float]) -> Search:
+        self.environment.host = self.target.url
+        method = self.method
+        quantum = method.per_user_rate
+        steps: list[Step] = []
+        try:
+            if method.rates:
+                steps.extend(self._rate_step(fixed) for fixed in method.rates)
+            else:
+                probe = self._probe()
+                steps.append(probe)
+                throughput = (probe.requests - probe.failures) / probe.window_s
+                plan = search.Plan(
+                    start=statistics.median(earlier) if earlier else max(throughput, quantum),
+                    first_round=not earlier,
+                    resolution=method.resolution,
+                    max_steps=method.max_steps,
+                    max_rate=method.max_rate,
+                    quantum=quantum,
+                )
+                outcomes: list[search.Outcome] = []
+                while (rate := search.next_rate(plan, outcomes)) is not None:
+                    step = self._rate_step(rate)
+                    steps.append(step)
+                    outcomes.append(step.outcome())
+        finally:
+            self._stop()
+        rate_indexes = [i for i, s in enumerate(steps) if s.kind == RATE]
+        found = search.capacity(
+            [steps[i].outcome() for i in rate_indexes], max_rate=method.max_rate, quantum=quantum
+        )
+        return Search(
+            round=self.round,
+            target=self.target.name,
+            scenario=self.scenario,
+            steps=steps,
+            capacity=search.Capacity(
+                rps=found.rps,
+                lower_bound=found.lower_bound,
+                limit=found.limit,
+                step=None if found.step is None else rate_indexes[found.step],
+                above=None if found.above is None else rate_indexes[found.above],
+            ),
+        )
+
+    def _probe(self) -> Step:
+        users = self.method.probe_users
+        self._stop()
+        self._start(users, SCENARIOS[self.scenario].closed)
+        step = self._measure(PROBE, users, None, self.method.warmup)
+        self._stop()
+        return step
+
+    def _rate_step(self, rate: float) -> Step:
+        users = max(1, round(rate / self.method.per_user_rate))
+        self._start(users, SCENARIOS[self.scenario].paced)
+        return self._measure(RATE, users, users * self.method.per_user_rate, self.method.settle)
+
+    def _start(self, users: int, user_class: type[User]) -> None:
+        # All at once: the paced users spread their own phases over one period.
+        self.runner.start(users, spawn_rate=max(users, 1) * 10.0, user_classes=[user_class])
+        _wait_until(lambda: self.runner.user_count == users, SPAWN_GRACE, f"{users} users running")
+
+    def _stop(self) -> None:
+        runner = self.runner
+        if runner.state in {STATE_SPAWNING, STATE_RUNNING}:
+            runner.stop()
+        if isinstance(runner, MasterRunner):
+            _wait_for_ready(runner, len(self.control.nodes()), READY_TIMEOUT)
+
+    def _measure(self, kind: str, users: int, offered: float | None, settle: float) -> Step:
+        gevent.sleep(settle)
+        groups = dict(self.watch)
+        generator_before = self.control.exchange(RESET)
+        self.meter.begin()
+        processes_before = {name: tree_cpu(pids) for name, pids in groups.items()}
+        machine_before = machine_busy_seconds()
+        opened = time.monotonic()
+        gevent.sleep(self.method.window)
+        closed = time.monotonic()
+        machine_busy = machine_busy_seconds() - machine_before
+        processes_after = {name: tree_cpu(pids) for name, pids in groups.items()}
+        service_cpu = self.meter.end()
+        generator_after = self.control.exchange(FLUSH)
+        window = closed - opened
+        generator_cpu, utilisation = generator_load(generator_before, generator_after, window)
+        step = self._summarise(
+            kind=kind,
+            users=users,
+            offered=offered,
+            window=window,
+            service_cpu=service_cpu,
+            watched_cpu={n: cpu_delta(processes_before[n], processes_after[n]) for n in groups},
+            machine_busy=machine_busy,
+            generator=(generator_cpu, utilisation),
+        )
+        self._log(step)
+        return step
+
+    def _summarise(
+        self,
+        *,
+        kind: str,
+        users: int,
+        offered: float | None,
+        window: float,
+        service_cpu: float | None,
+        watched_cpu: dict[str, float],
+        machine_busy: float,
+        generator: tuple[float, float],
+    ) -> Step:
+        """locust's counts and our histogram for the window, with the CPU figures."""
+        stats = self.environment.stats
+        total = stats.total
+        recorder: LatencyRecorder = self.control.latency
+        latency = recorder.window.summary()
+        achieved = total.num_requests / window
+        reasons: list[str] = []
+        if offered is not None:
+            reasons = search.judge(
+                self.method.criteria,
+                offered=offered,
+                achieved=achieved,
+                requests=total.num_requests,
+                failures=total.num_failures,
+                p99=latency.p99,
+            )
+        errors = sorted(stats.errors.values(), key=lambda e: -e.occurrences)
+        generator_cpu, utilisation = generator
+        return Step(
+            kind=kind,
+            users=users,
+            offered_rps=offered,
+            window_s=round(window, 3),
+            requests=total.num_requests,
+            failures=total.num_failures,
+            achieved_rps=round(achieved, 1),
+            latency_ms=latency,
+            histogram=recorder.window.encode(),
+            sustained=None if offered is None else not reasons,
+            reasons=reasons,
+            service_cpu_s=None if service_cpu is None else round(service_cpu, 3),
+            generator_cpu_s=round(generator_cpu, 3),
+            generator_utilisation=round(utilisation, 3),
+            generator_bound=utilisation >= self.method.generator_bound_at,
+            machine_cpu_cores=round(machine_busy / window, 3),
+            watched_cpu_s={name: round(seconds, 3) for name, seconds in watched_cpu.items()},
+            errors={f"{e.method} {e.name}: {e.error}": e.occurrences for e in errors[:MAX_ERRORS]},
+        )
+
+    def _log(self, step: Step) -> None:
+        if step.offered_rps is None:
+            what = f"probe, {step.users} users flat out"
+        else:
+            what = f"{step.offered_rps:,.0f} req/s offered"
+        notes = []
+        if step.service_cpu_s is not None:
+            notes.append(f"service {step.service_cpu_s / step.window_s:.2f} cores")
+        if step.generator_bound:
+            notes.append("generator-bound")
+        if step.sustained is not None:
+            notes.append(
+                "sustained" if step.sustained else "not sustained: " + "; ".join(step.reasons)
+            )
+        latency = step.latency_ms
+        log.info(
+            "%s / %s, round %d: %s: %s req/s, p50 %.2f ms, p99 %.2f ms, %d failed; %s",
+            self.target.name,
+            self.scenario,
+            self.round,
+            what,
+            f"{step.achieved_rps:,.0f}",
+            latency.p50,
+            latency.p99,
+            step.failures,
+            ", ".join(notes),
+        )
 
 
 @contextmanager
@@ -227,123 +634,19 @@ def _wait_for_ready(master: MasterRunner, count: int, timeout: float) -> None:
         gevent.sleep(0.1)
 
 
-def _measure(
-    environment: Environment,
-    control: WindowControl,
-    *,
-    target: Target,
-    scenario: str,
-    profile: Profile,
-    watch: Mapping[str, tuple[int, ...]],
-) -> Measurement:
-    runner = control.runner
-    environment.host = target.url
-    log.info(
-        "%s / %s: %d users, warm-up %.0f s", target.name, scenario, profile.users, profile.warmup
-    )
-    runner.start(profile.users, profile.spawn_rate, user_classes=[SCENARIOS[scenario]])
-    try:
-        gevent.sleep(profile.warmup)
-        _wait_until(
-            lambda: runner.user_count >= profile.users,
-            SPAWN_GRACE,
-            f"{profile.users} users running",
-        )
-        groups = {SERVICE: target.pids, **watch}
-        generator_before = control.exchange(RESET)
-        processes_before = {name: tree_cpu(pids) for name, pids in groups.items()}
-        machine_before = machine_busy_seconds()
-        opened = time.monotonic()
-        log.info("%s / %s: measuring %.0f s", target.name, scenario, profile.duration)
-        gevent.sleep(profile.duration)
-        closed = time.monotonic()
-        machine_busy = machine_busy_seconds() - machine_before
-        processes_after = {name: tree_cpu(pids) for name, pids in groups.items()}
-        generator_after = control.exchange(FLUSH)
-        window = closed - opened
-        cpu = {name: cpu_delta(processes_before[name], processes_after[name]) for name in groups}
-        generator_cpu, utilisation = generator_load(generator_before, generator_after, window)
-        service_cpu = cpu.pop(SERVICE) if target.pids else None
-        measurement = _summarise(
-            environment,
-            target=target,
-            scenario=scenario,
-            window=window,
-            service_cpu=service_cpu,
-            watched_cpu=cpu,
-            machine_busy=machine_busy,
-            generator=(generator_cpu, utilisation >= profile.generator_bound_at, utilisation),
-        )
-    finally:
-        runner.stop()
-        if isinstance(runner, MasterRunner):
-            _wait_for_ready(runner, len(control.nodes()), READY_TIMEOUT)
-    log.info(
-        "%s / %s: %.0f req/s, p50 %.0f ms, p99 %.0f ms, %d failures%s",
-        target.name,
-        scenario,
-        measurement.rps,
-        measurement.latency_ms.p50,
-        measurement.latency_ms.p99,
-        measurement.failures,
-        " (generator-bound)" if measurement.generator_bound else "",
-    )
-    return measurement
-
-
-def _wait_until(condition: Any, timeout: float, what: str) -> None:
+def _wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             raise TimeoutError(f"not {what} after {timeout:.0f} s")
-        gevent.sleep(0.1)
-
-
-def _summarise(
-    environment: Environment,
-    *,
-    target: Target,
-    scenario: str,
-    window: float,
-    service_cpu: float | None,
-    watched_cpu: dict[str, float],
-    machine_busy: float,
-    generator: tuple[float, bool, float],
-) -> Measurement:
-    """locust's stats for the window, with the CPU figures, as a ``Measurement``."""
-    total = environment.stats.total
-    errors = sorted(environment.stats.errors.values(), key=lambda e: -e.occurrences)
-    generator_cpu, generator_bound, utilisation = generator
-    return Measurement(
-        target=target.name,
-        url=target.url,
-        scenario=scenario,
-        window_s=round(window, 3),
-        requests=total.num_requests,
-        failures=total.num_failures,
-        rps=round(total.num_requests / window, 1),
-        latency_ms=Latency(
-            p50=total.get_response_time_percentile(0.5),
-            p90=total.get_response_time_percentile(0.9),
-            p99=total.get_response_time_percentile(0.99),
-            max=round(total.max_response_time, 1),
-            avg=round(total.avg_response_time, 1),
-        ),
-        service_cpu_s=None if service_cpu is None else round(service_cpu, 2),
-        service_cpu_cores=None if service_cpu is None else round(service_cpu / window, 3),
-        generator_cpu_s=round(generator_cpu, 2),
-        generator_utilisation=round(utilisation, 3),
-        generator_bound=generator_bound,
-        machine_cpu_cores=round(machine_busy / window, 3),
-        watched_cpu_s={name: round(seconds, 2) for name, seconds in watched_cpu.items()},
-        errors={f"{e.method} {e.name}: {e.error}": e.occurrences for e in errors[:MAX_ERRORS]},
-    )
+        gevent.sleep(0.05)
 
 
 def work(master_host: str, master_port: int) -> None:
     """``python -m loadtest worker``: serve a master until it says quit (or goes away)."""
-    environment = Environment(user_classes=list(SCENARIOS.values()), events=events)
+    logging.getLogger("locust.runners").addFilter(_QuietSpawnRate())
+    environment = Environment(user_classes=list(USER_CLASSES), events=events)
     # Gives up after locust's connect retries (about 5 min); quits when the master is silent.
     runner = environment.create_worker_runner(master_host, master_port)
-    serve_window_requests(runner)
+    serve_window_requests(runner, LatencyRecorder(environment.events, worker=True))
     runner.greenlet.join()

@@ -6,30 +6,49 @@
   serialised.
 - ``idle``: ``GET /idle`` (the blog's idle test): no database at all.
 
-Users wait for nothing between requests (``constant(0)``): each user is a closed loop, so the
-load is ``users`` concurrent requests and the throughput is what the service sustains at that
-concurrency. Idioms from locust's examples: ``locustfile.py`` (``name=`` grouping),
+Each scenario has two users. The closed-loop one waits for nothing between requests
+(``constant(0)``): N users keep N requests in flight, and the service runs flat out (the
+runner's saturation probe). The paced one offers ``--user-rate`` requests per second with
+locust's ``constant_throughput``, so N users offer N x rate: the runner sets the offered rate by
+the number of paced users. Paced users started together would fire together, and bursts, not
+the service, would set the tail latency; so each waits a random fraction of its period before
+its first request (the next point of the golden-ratio sequence), which spreads the users'
+phases evenly over one period.
+
+Idioms from locust's examples: ``locustfile.py`` (``name=`` grouping),
 ``response_validations.py`` (``catch_response``), ``testdata_management.py``
 (``events.test_start``), ``add_command_line_argument.py`` (options with ``env_var``).
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 import random
+import time
+from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
 
-from locust import FastHttpUser, constant, events, task
+import gevent
+from locust import FastHttpUser, constant, constant_throughput, events, task
 from locust.runners import MasterRunner
 
 from loadtest.names import DEFAULT_SEED, first_names
 from loadtest.validation import check_demo, check_idle
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     from locust.env import Environment
+
+    Check = Callable[[int, str | None, bytes | None], str | None]
 
 DEFAULT_ROWS = 1_000_000
 DEFAULT_HIT_NAMES = 10_000
+DEFAULT_USER_RATE = 10.0  # requests/s per paced user: a 100 ms period
+GOLDEN_RATIO = (math.sqrt(5) - 1) / 2
 
 
 @events.init_command_line_parser.add_listener  # type: ignore[untyped-decorator]
@@ -55,6 +74,13 @@ def _add_arguments(parser: Any) -> None:
         env_var="LOADTEST_HIT_NAMES",
         default=DEFAULT_HIT_NAMES,
         help="how many seeded names demo-hit draws from",
+    )
+    group.add_argument(
+        "--user-rate",
+        type=float,
+        env_var="LOADTEST_USER_RATE",
+        default=DEFAULT_USER_RATE,
+        help="requests/s each paced user offers",
     )
 
 
@@ -84,10 +110,44 @@ def _prepare_names(environment: Environment, **_kwargs: Any) -> None:
 
 
 class ServiceUser(FastHttpUser):
-    """What the three scenarios share."""
+    """What the three scenarios share: a closed loop, no think time, checked answers."""
 
     abstract = True
     wait_time = constant(0)
+
+    def get_checked(self, path: str, check: Check, *, name: str | None = None) -> None:
+        """``GET path``; a failure unless ``check`` passes the answer."""
+        with self.client.get(path, name=name, catch_response=True) as resp:
+            if not resp.status_code:
+                return  # no answer (refused, reset, timed out): locust counts that failure
+            if error := check(resp.status_code, resp.headers.get("Content-Type"), resp.content):
+                resp.failure(error)
+
+
+def user_rate(environment: Environment) -> float:
+    options = environment.parsed_options
+    return float(getattr(options, "user_rate", None) or DEFAULT_USER_RATE)
+
+
+class PacedUser(ServiceUser):
+    """At most ``--user-rate`` requests/s, from a phase of its own within the first period."""
+
+    abstract = True
+    # Each new user takes the next point of the golden-ratio sequence (k x 0.618... mod 1):
+    # however many users run, their phases cover the period evenly, with no clumps that
+    # random phases would leave, and users added later fill the gaps.
+    _phases: ClassVar[Iterator[int]] = itertools.count()
+
+    def on_start(self) -> None:
+        period = 1 / user_rate(self.environment)
+        gevent.sleep((next(PacedUser._phases) * GOLDEN_RATIO) % 1.0 * period)
+        # constant_pacing (under constant_throughput) counts each period from the previous
+        # task's start, and the first from the user's creation, which is the same instant for
+        # every user spawned in one batch: start it here, after this user's own phase.
+        self._cp_last_run = time.perf_counter()
+
+    def wait_time(self) -> float:
+        return constant_throughput(user_rate(self.environment))(self)
 
 
 class DemoUser(ServiceUser):
@@ -95,10 +155,7 @@ class DemoUser(ServiceUser):
 
     @task
     def demo(self) -> None:
-        with self.client.get("/demo", catch_response=True) as resp:
-            error = check_demo(resp.status_code, resp.headers.get("Content-Type"), resp.content)
-            if error:
-                resp.failure(error)
+        self.get_checked("/demo", check_demo)
 
 
 class DemoHitUser(ServiceUser):
@@ -108,14 +165,11 @@ class DemoHitUser(ServiceUser):
     def demo_hit(self) -> None:
         name = random.choice(SeededNames.names)
         # One stats line for all names (locust's name= grouping), not one per name.
-        with self.client.get(
-            "/demo?" + urlencode({"name": name}), name="/demo?name=[seeded]", catch_response=True
-        ) as resp:
-            error = check_demo(
-                resp.status_code, resp.headers.get("Content-Type"), resp.content, name=name
-            )
-            if error:
-                resp.failure(error)
+        self.get_checked(
+            "/demo?" + urlencode({"name": name}),
+            partial(check_demo, name=name),
+            name="/demo?name=[seeded]",
+        )
 
 
 class IdleUser(ServiceUser):
@@ -123,14 +177,34 @@ class IdleUser(ServiceUser):
 
     @task
     def idle(self) -> None:
-        with self.client.get("/idle", catch_response=True) as resp:
-            error = check_idle(resp.status_code, resp.headers.get("Content-Type"), resp.content)
-            if error:
-                resp.failure(error)
+        self.get_checked("/idle", check_idle)
 
 
-SCENARIOS: dict[str, type[ServiceUser]] = {
-    "demo": DemoUser,
-    "demo-hit": DemoHitUser,
-    "idle": IdleUser,
+class PacedDemoUser(PacedUser, DemoUser):
+    """``demo`` at an offered rate."""
+
+
+class PacedDemoHitUser(PacedUser, DemoHitUser):
+    """``demo-hit`` at an offered rate."""
+
+
+class PacedIdleUser(PacedUser, IdleUser):
+    """``idle`` at an offered rate."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One request mix as two users: flat out (closed loop), and paced (an offered rate)."""
+
+    closed: type[ServiceUser]
+    paced: type[PacedUser]
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "demo": Scenario(DemoUser, PacedDemoUser),
+    "demo-hit": Scenario(DemoHitUser, PacedDemoHitUser),
+    "idle": Scenario(IdleUser, PacedIdleUser),
 }
+USER_CLASSES: list[type[ServiceUser]] = [
+    user for scenario in SCENARIOS.values() for user in (scenario.closed, scenario.paced)
+]

@@ -45,6 +45,14 @@ def check_demo(
     return None
 
 
+def is_wrong_answer(reason: str) -> bool:
+    """Whether a failure's reason says the service answered wrongly (a bug at any load), not
+    that it was overloaded (5xx, or a connection refused, reset or timed out)."""
+    if reason.startswith("HTTP "):
+        return not reason.startswith("HTTP 5")
+    return reason.startswith(("Content-Type ", "body is not", "no row for a seeded name"))
+
+
 def check_idle(status: int, content_type: str | None, body: bytes | str | None) -> str | None:
     """``/idle``: 200 with exactly ``{"status": "idle"}``."""
     document, error = _json(status, content_type, body)

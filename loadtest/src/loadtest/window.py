@@ -8,7 +8,8 @@ same ordered connection as stats reports, so once every worker has answered, the
 the requests made inside the window, to within the few milliseconds the exchange takes.
 
 The same messages work without workers: locust's ``LocalRunner`` delivers them to its own
-listeners, so the runner has a single code path.
+listeners, so the runner has a single code path. Each process's latency histogram
+(``latency.py``) is reset with its stats.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import gevent
 from locust.runners import STATE_MISSING, MasterRunner, Runner, WorkerRunner
 
 from loadtest.cpu import MASTER_NODE, ProcessUsage
+from loadtest.latency import LatencyRecorder
 
 if TYPE_CHECKING:
     from locust.env import Environment
@@ -35,11 +37,12 @@ class WindowTimeoutError(RuntimeError):
     """A worker did not answer in time."""
 
 
-def serve_window_requests(runner: Runner) -> None:
+def serve_window_requests(runner: Runner, latency: LatencyRecorder) -> None:
     """Answer the master's (or, locally, our own) reset and flush requests."""
 
     def on_reset(environment: Environment, msg: Message, **_kw: Any) -> None:
         environment.stats.reset_all()
+        latency.reset()
         _reply(runner, msg)
 
     def on_flush(environment: Environment, msg: Message, **_kw: Any) -> None:
@@ -59,16 +62,17 @@ def _reply(runner: Runner, msg: Message) -> None:
 
 class WindowControl:
     """The runner's side (a LocalRunner or a MasterRunner): broadcast a request, collect every
-    process's CPU reading."""
+    process's CPU reading; ``latency`` holds the window's response times."""
 
     def __init__(self, runner: Runner, timeout: float = 30.0) -> None:
         self.runner = runner
         self.timeout = timeout
         self.round = 0
         self.replies: dict[str, ProcessUsage] = {}
+        self.latency = LatencyRecorder(runner.environment.events, worker=False)
         runner.register_message(USAGE, self._on_usage)
         if not isinstance(runner, MasterRunner):
-            serve_window_requests(runner)
+            serve_window_requests(runner, self.latency)
 
     def _on_usage(self, environment: Environment, msg: Message, **_kw: Any) -> None:
         data = dict(msg.data)
@@ -95,6 +99,7 @@ class WindowControl:
         if kind == RESET and isinstance(self.runner, MasterRunner):
             # Everything sent before the workers reset has arrived; drop it.
             self.runner.stats.reset_all()
+            self.latency.reset()
         replies = {node: self.replies[node] for node in expected}
         if isinstance(self.runner, MasterRunner):
             replies[MASTER_NODE] = ProcessUsage.here()

@@ -1,0 +1,161 @@
+"""The bench's glue (bench.py): its plans fit their time, a failed run leaves nothing behind,
+the proxy process delays, and what makes a run fail."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+import bench
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+SERVICES = 4
+# Beyond the measuring: seeding 1,000,000 rows (20 to 40 s here), four start-ups, three
+# runner start-ups, the report's charts; measured at about a minute, counted twice.
+OVERHEAD = 120.0
+
+
+def test_the_default_plan_fits_in_15_minutes_by_arithmetic() -> None:
+    assert bench.estimate_seconds(bench.DEFAULT, SERVICES) + OVERHEAD <= 15 * 60
+
+
+def test_the_quick_plan_is_a_smoke_run_of_about_two_minutes() -> None:
+    assert bench.estimate_seconds(bench.QUICK, SERVICES) + OVERHEAD / 2 <= 2.5 * 60
+
+
+def test_the_plans_ask_what_the_issue_asks() -> None:
+    default = {(p.db_latency_ms, p.pool_size): p.scenarios for p in bench.DEFAULT.phases}
+    assert default == {(0, 10): bench.ALL, (1, 10): ("demo",), (5, 10): ("demo",)}
+    assert bench.DEFAULT.repeats >= 3
+    full = {(p.db_latency_ms, p.pool_size): p.scenarios for p in bench.FULL.phases}
+    assert {key for key, scenarios in full.items() if scenarios == bench.ALL} == {
+        (0, 10),
+        (1, 10),
+        (5, 10),
+    }
+    assert {(latency, pool) for latency, pool in full if pool != 10} == {
+        (latency, pool) for latency in (1, 5) for pool in (5, 20, 50)
+    }
+    # Phases of one pool size are adjacent: the services restart only when it changes.
+    pools = [p.pool_size for p in bench.FULL.phases]
+    assert pools == sorted(pools, key=pools.index)
+
+
+def test_a_finished_run_moves_under_results(tmp_path: Path) -> None:
+    with bench.staged_results(tmp_path / "results") as staging:
+        (staging.path / "report.md").write_text("done")
+        assert not (tmp_path / "results").exists()  # nothing there while it runs
+    assert staging.final is not None
+    assert (staging.final / "report.md").read_text() == "done"
+    assert staging.final.parent == tmp_path / "results"
+
+
+def test_a_failed_run_leaves_nothing_behind(tmp_path: Path) -> None:
+    root = tmp_path / "results"
+    staged: list[Path] = []
+
+    def fail_half_way() -> None:
+        with bench.staged_results(root) as staging:
+            staged.append(staging.path)
+            (staging.path / "half-written.json").write_text("{")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        fail_half_way()
+    assert not root.exists()
+    assert not staged[0].exists()
+
+
+def test_publish_and_trimmed_runs_do_not_mix() -> None:
+    with pytest.raises(SystemExit):
+        bench.parse(["--publish", "--quick"])
+    with pytest.raises(SystemExit):
+        bench.parse(["--publish", "--service", "flask"])
+    _, plan = bench.parse(["--publish", "--full"])
+    assert plan == bench.FULL
+
+
+@pytest.fixture
+def echo() -> Iterator[tuple[str, int]]:
+    """A TCP server that answers each chunk with the same bytes (a stand-in database)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                while data := conn.recv(65536):
+                    conn.sendall(data)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        server.close()
+
+
+def round_trip(port: int) -> float:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        started = time.monotonic()
+        conn.sendall(b"ping")
+        assert conn.recv(16) == b"ping"
+        return time.monotonic() - started
+
+
+def test_the_proxy_process_adds_the_delay_it_is_given(echo: tuple[str, int]) -> None:
+    proxy = bench.ProxyProcess(echo)
+    try:
+        plain = min(round_trip(proxy.port) for _ in range(3))
+        proxy.set_delay(0.2)
+        delayed = min(round_trip(proxy.port) for _ in range(3))
+        proxy.set_delay(0.0)
+        again = min(round_trip(proxy.port) for _ in range(3))
+    finally:
+        proxy.close()
+    # Bound by what the test measured: the delay adds at least itself to a round trip.
+    assert delayed >= plain + 0.2 * 0.95
+    assert again < delayed - 0.1
+    assert not proxy.process.is_alive()
+
+
+def search(capacity: float | None, steps: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"target": "svc", "scenario": "demo", "round": 1, "capacity": {"rps": capacity},
+            "steps": steps}  # fmt: skip
+
+
+def step(offered: float | None, failures: int = 0, message: str = "") -> dict[str, Any]:
+    errors = {f"GET /demo: {message}": failures} if failures else {}
+    return {"offered_rps": offered, "failures": failures, "requests": 1000, "errors": errors}
+
+
+@pytest.mark.parametrize(
+    ("found", "fails"),
+    [
+        (search(900, [step(None), step(500), step(900), step(1000, 40, "HTTP 503")]), False),
+        (search(900, [step(None, 5, "HTTP 503"), step(500), step(900)]), False),
+        (search(900, [step(500), step(900, 1, "HTTP 503"), step(1000)]), True),
+        (search(900, [step(500), step(1000, 3, "no row for a seeded name (...)")]), True),
+        (search(None, [step(500, 0), step(250, 0)]), False),  # slow, but answers right
+        (search(None, [step(500, 2, "[Errno 111] Connection refused"), step(250, 9, "x")]), True),
+    ],
+)
+def test_what_fails_a_run(tmp_path: Path, found: dict[str, Any], fails: bool) -> None:
+    path = tmp_path / "loadtest-x.json"
+    path.write_text(json.dumps({"searches": [found]}))
+    assert bool(bench.failed_searches([path])) == fails
