@@ -151,12 +151,14 @@ class Database:
                         raise
         return killed
 
-    def revoke(self, user: str) -> None:
-        """Take back the reader's SELECT on demo_data (``grant`` gives it again)."""
+    @contextmanager
+    def grant_revoked(self, user: str) -> Iterator[None]:
+        """A reader without its SELECT on demo_data for as long as the block runs."""
         self.execute(f"REVOKE SELECT ON `{self.name}`.`demo_data` FROM %s@'%%'", (user,))
-
-    def grant(self, user: str) -> None:
-        self.execute(f"GRANT SELECT ON `{self.name}`.`demo_data` TO %s@'%%'", (user,))
+        try:
+            yield
+        finally:
+            self.execute(f"GRANT SELECT ON `{self.name}`.`demo_data` TO %s@'%%'", (user,))
 
     @contextmanager
     def table_renamed(self) -> Iterator[None]:

@@ -63,12 +63,12 @@ class DelayProxy:
     def restore(self) -> None:
         """Accept and forward again, on the same port, with no added latency, stall or mute.
 
-        Connections accepted while muted are reset: the silent server has gone away.
+        Connections accepted while muted stay silent until their client gives up (or ``cut``):
+        what a black hole swallowed, it never answers.
         """
         self.delay = 0.0
         self._stalled = False
         self._muted = False
-        self._call(self._unmute())
         if self._server is None:
             self._call(self._listen())
 
