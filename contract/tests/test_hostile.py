@@ -151,6 +151,52 @@ def test_slow_clients_do_not_starve_the_others(service: Deployment) -> None:
     assert elapsed < bound, f"{elapsed:.1f} s for {OTHERS} lookups beside 50 slow clients"
 
 
+async def _hold_idle_connections(
+    address: tuple[str, int], count: int, while_held: Callable[[], object]
+) -> int:
+    """Open ``count`` keep-alive connections, each after one /idle request; call ``while_held``
+    (in a thread) while they stay open; return how many were opened."""
+    gate = asyncio.Semaphore(256)
+
+    async def one() -> asyncio.StreamWriter | None:
+        async with gate:
+            try:
+                _, writer = await asyncio.wait_for(asyncio.open_connection(*address), FAIL_BOUND)
+            except (OSError, TimeoutError):
+                return None
+            writer.write(b"GET /idle HTTP/1.1\r\nHost: test\r\n\r\n")
+            return writer
+
+    writers = [w for w in await asyncio.gather(*(one() for _ in range(count))) if w]
+    try:
+        await asyncio.to_thread(while_held)
+    finally:
+        for writer in writers:
+            writer.transport.abort()
+    return len(writers)
+
+
+def test_thousands_of_idle_connections(service: Deployment, record: Record) -> None:
+    before = service.memory()
+    measured: dict[str, float] = {}
+
+    def measure() -> None:
+        measured["elapsed"] = _others_time(service)
+        measured["during"] = service.memory()
+
+    opened = asyncio.run(_hold_idle_connections(service.running.address, IDLE, measure))
+    assert opened == IDLE, f"only {opened} of {IDLE} connections opened"
+    growth = measured["during"] - before
+    # A connection's objects and buffers, a task or a greenlet: a few KiB, not a thread's stack.
+    assert growth < IDLE * 16 * 2**10 + 32 * 2**20, f"{growth / 2**20:.1f} MiB"
+    # Past a server's limit, others wait for idle connections to time out; but they are served.
+    elapsed = measured["elapsed"]
+    assert elapsed < 3 * FAIL_BOUND, f"{elapsed:.1f} s beside {IDLE} idle connections"
+    _still_healthy(service)
+    record("idle", f"{IDLE} connections, RSS {growth / 2**20:+.1f} MiB, others {elapsed:.1f} s")
+
+
+# After the idle connections: these answers leave the servers' memory high for a while.
 @pytest.fixture(scope="module")
 def bulk(database: Database) -> Iterator[str]:
     """BULK_NAME with BULK_ROWS rows, for as long as this module's tests run."""
@@ -204,48 +250,3 @@ def test_slow_readers_hold_no_connection_and_bounded_memory(
     # The answers themselves, a few times over, and some slack: not a copy per byte read.
     assert growth < 4 * READERS * size + 32 * 2**20, f"{growth / 2**20:.1f} MiB"
     record("slow readers", f"{READERS} x {size / 2**20:.1f} MiB, RSS {growth / 2**20:+.1f} MiB")
-
-
-async def _hold_idle_connections(
-    address: tuple[str, int], count: int, while_held: Callable[[], object]
-) -> int:
-    """Open ``count`` keep-alive connections, each after one /idle request; call ``while_held``
-    (in a thread) while they stay open; return how many were opened."""
-    gate = asyncio.Semaphore(256)
-
-    async def one() -> asyncio.StreamWriter | None:
-        async with gate:
-            try:
-                _, writer = await asyncio.wait_for(asyncio.open_connection(*address), FAIL_BOUND)
-            except (OSError, TimeoutError):
-                return None
-            writer.write(b"GET /idle HTTP/1.1\r\nHost: test\r\n\r\n")
-            return writer
-
-    writers = [w for w in await asyncio.gather(*(one() for _ in range(count))) if w]
-    try:
-        await asyncio.to_thread(while_held)
-    finally:
-        for writer in writers:
-            writer.transport.abort()
-    return len(writers)
-
-
-def test_thousands_of_idle_connections(service: Deployment, record: Record) -> None:
-    before = service.memory()
-    measured: dict[str, float] = {}
-
-    def measure() -> None:
-        measured["elapsed"] = _others_time(service)
-        measured["during"] = service.memory()
-
-    opened = asyncio.run(_hold_idle_connections(service.running.address, IDLE, measure))
-    assert opened == IDLE, f"only {opened} of {IDLE} connections opened"
-    growth = measured["during"] - before
-    # A connection's objects and buffers, a task or a greenlet: a few KiB, not a thread's stack.
-    assert growth < IDLE * 16 * 2**10 + 32 * 2**20, f"{growth / 2**20:.1f} MiB"
-    # Past a server's limit, others wait for idle connections to time out; but they are served.
-    elapsed = measured["elapsed"]
-    assert elapsed < 3 * FAIL_BOUND, f"{elapsed:.1f} s beside {IDLE} idle connections"
-    _still_healthy(service)
-    record("idle", f"{IDLE} connections, RSS {growth / 2**20:+.1f} MiB, others {elapsed:.1f} s")
