@@ -6,12 +6,18 @@ https://nox.thea.codes/en/stable/usage.html
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
+import tempfile
 import tomllib
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import nox
+from nox.virtualenv import find_uv
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv"
@@ -24,6 +30,8 @@ PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 PYTHON = "3.12"  # the images' Python
 # The kit's manifest names the services; the noxfile does not keep a second list.
 SERVICES = list(tomllib.loads((ROOT / "contract/services.toml").read_text()))
+# The one list of system packages (README, "Set-up"; .ci/run calls it too).
+SYSTEM_PACKAGES = "scripts/install-system-packages"
 
 
 def _expose_pyenv_python() -> None:
@@ -47,6 +55,123 @@ _expose_pyenv_python()
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 
 
+# --- what the sessions need from the machine ---------------------------------------------------
+
+
+def _client_headers() -> str | None:
+    """mysqlclient's build (django, flask) finds the client library through pkg-config."""
+    if not shutil.which("cc"):
+        return "no C compiler (cc): mysqlclient and greenify compile when a service env is built"
+    if not shutil.which("pkg-config"):
+        return "no pkg-config: mysqlclient's build finds the MariaDB/MySQL client library with it"
+    names = ("mysqlclient", "mariadb")  # the names mysqlclient's setup asks pkg-config for
+    if not any(_succeeds("pkg-config", "--exists", name) for name in names):
+        return "pkg-config finds neither mysqlclient nor mariadb (the client library's headers)"
+    return None
+
+
+def _database_server() -> str | None:
+    """The kit starts a throw-away server from the local binaries unless DATABASE_URL is set."""
+    if os.environ.get("DATABASE_URL"):
+        return None
+    # Where contract/mysqld.py looks: Debian keeps the server outside a normal user's PATH.
+    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
+    if any(shutil.which(name, path=search) for name in ("mariadbd", "mysqld")):
+        return None
+    return "no mariadbd or mysqld binary for the kit's throw-away database, and no DATABASE_URL"
+
+
+def _wrk() -> str | None:
+    return None if shutil.which("wrk") else "no wrk (the load generator of perf and the long run)"
+
+
+def _succeeds(*command: str) -> bool:
+    return subprocess.run(command, capture_output=True, check=False).returncode == 0
+
+
+HEADERS, SERVER, WRK = _client_headers, _database_server, _wrk
+
+
+def require(session: nox.Session, *needs: Callable[[], str | None]) -> None:
+    """Stop at once, naming the packages, when the machine lacks what the session needs.
+
+    Called first in a session, before anything is installed: a missing header then costs a
+    second, not a failed compile minutes in. ``needs``: HEADERS, SERVER, WRK.
+    """
+    missing = [problem for need in needs if (problem := need())]
+    if missing:
+        packages = subprocess.run(
+            ["bash", str(ROOT / SYSTEM_PACKAGES), "--list"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        session.error(
+            "this machine lacks what the session needs:\n"
+            + "".join(f"  - {problem}\n" for problem in missing)
+            + f"Install them with `sudo {SYSTEM_PACKAGES}` (apt-get: {packages})"
+        )
+
+
+# --- helpers shared by the sessions ------------------------------------------------------------
+
+
+def pytest_without_skips(
+    session: nox.Session, *args: str, env: dict[str, str] | None = None
+) -> None:
+    """``python -m pytest -ra ARGS``, failing the session if any test was skipped.
+
+    Under nox every test runs: a skip would be a claim left unproven (``-ra`` names it).
+    """
+    with tempfile.TemporaryDirectory(prefix="nox-junit-") as tmp:
+        report = Path(tmp) / "junit.xml"
+        session.run("python", "-m", "pytest", "-ra", f"--junitxml={report}", *args, env=env)
+        skipped = [
+            f"{case.get('classname')}::{case.get('name')}: {reason.get('message')}"
+            for case in ET.parse(report).iter("testcase")
+            for reason in case.iter("skipped")
+        ]
+    if skipped:
+        session.error("skipped under nox:\n  " + "\n  ".join(skipped))
+
+
+@contextmanager
+def scratch_database(session: nox.Session) -> Iterator[str]:
+    """The URL of an empty scratch database (``python -m contract.scratch``) while the block runs.
+
+    The kit runs in an environment of its own (uv, the root's ``kit`` group), so the session's
+    env keeps nothing but what it installed; closing the kit's stdin makes it clean up.
+    """
+    kit = nox.project.dependency_groups(PYPROJECT, "kit")
+    command = [find_uv()[1], "run", "--no-project", "--python", PYTHON]
+    command += [f"--with={requirement}" for requirement in kit]
+    command += ["python", "-m", "contract.scratch"]
+    session.log(shlex.join(command))
+    with subprocess.Popen(
+        command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as kit_process:
+        assert kit_process.stdin is not None
+        assert kit_process.stdout is not None
+        url = kit_process.stdout.readline().strip()  # the kit bounds its own start-up
+        try:
+            if not url:
+                session.error("the contract kit could not provide a scratch database (above)")
+            yield url
+        finally:
+            kit_process.stdin.close()
+            kit_process.wait(timeout=60)
+
+
+def install_loadtest(session: nox.Session) -> None:
+    """The loadtest package (its pins, editable) and the kit's needs: what seeding takes."""
+    session.install("--require-hashes", "-r", "loadtest/requirements.txt")
+    session.install("--no-deps", "-e", "./loadtest")  # editable: always the working tree's code
+    session.install(*nox.project.dependency_groups(PYPROJECT, "contract"))
+
+
+# --- sessions -------------------------------------------------------------------------------------
+
+
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """Ruff and mypy over the repository's own code (each service lints itself: `service`)."""
@@ -59,21 +184,29 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 @nox.parametrize("name", SERVICES)
 def service(session: nox.Session, name: str) -> None:
-    """One service on its own: its pins, its lint settings, its test-client smoke tests."""
+    """One service on its own: its pins, its lint settings, its tests (with a scratch database).
+
+    The tests get TEST_DATABASE_URL: an empty demo_data on a throw-away server (the kit's).
+    """
     folder = ROOT / "services" / name
+    requirements = folder / "requirements.txt"
+    compiles = "mysqlclient" in requirements.read_text()
+    require(session, SERVER, *([HEADERS] if compiles else []))
     pyproject = nox.project.load_toml(folder / "pyproject.toml")
-    session.install("--require-hashes", "-r", str(folder / "requirements.txt"))
+    session.install("--require-hashes", "-r", str(requirements))
     session.install(*nox.project.dependency_groups(pyproject, "lint", "test"))
     with session.chdir(folder):
         session.run("ruff", "check", ".")
         session.run("ruff", "format", "--check", ".")
         session.run("mypy", ".")
-        session.run("python", "-m", "pytest", *session.posargs)
+        with scratch_database(session) as url:
+            pytest_without_skips(session, *session.posargs, env={"TEST_DATABASE_URL": url})
 
 
 @nox.session(python=PYTHON)
 def loadtest(session: nox.Session) -> None:
     """The load-test package: its lint, its Dockerfile, its tests (a real database)."""
+    require(session, SERVER)
     pyproject = nox.project.load_toml(ROOT / "loadtest/pyproject.toml")
     session.install("--require-hashes", "-r", "loadtest/requirements.txt")
     session.install("--no-deps", "-e", "./loadtest")
@@ -107,16 +240,18 @@ def contract(session: nox.Session) -> None:
 
     `nox -s contract -- --service flask` tests one; DATABASE_URL picks the server.
     """
+    require(session, HEADERS, SERVER, WRK)
     session.install(*nox.project.dependency_groups(PYPROJECT, "contract"))
-    session.run("python", "-m", "pytest", *session.posargs)
+    pytest_without_skips(session, *session.posargs)
 
 
 @nox.session(python=PYTHON, default=False)
 def faults(session: nox.Session) -> None:
     """The fault and hostile-input tests at full size (a long run of minutes per service)."""
+    require(session, HEADERS, SERVER, WRK)
     session.install(*nox.project.dependency_groups(PYPROJECT, "contract"))
-    session.run(
-        "python", "-m", "pytest", "--budget", "full",
+    pytest_without_skips(
+        session, "--budget", "full",
         "contract/tests/test_faults.py", "contract/tests/test_hostile.py", *session.posargs,
     )  # fmt: skip
 
@@ -124,17 +259,23 @@ def faults(session: nox.Session) -> None:
 @nox.session(python=PYTHON, default=False)
 def fuzz(session: nox.Session) -> None:
     """The property tests with a large hypothesis budget (the contract runs a short one)."""
+    require(session, HEADERS, SERVER)
     session.install(*nox.project.dependency_groups(PYPROJECT, "contract"))
-    session.run(
-        "python", "-m", "pytest", "--hypothesis-profile", "fuzz",
-        "contract/tests/test_properties.py", *session.posargs,
+    pytest_without_skips(
+        session, "--hypothesis-profile", "fuzz", "contract/tests/test_properties.py",
+        *session.posargs,
     )  # fmt: skip
 
 
 @nox.session(python=PYTHON, default=False)
 def up(session: nox.Session) -> None:
-    """The four services on ports 8001-8004 against a seeded database, until Ctrl-C."""
-    session.install(*nox.project.dependency_groups(PYPROJECT, "contract"))
+    """The four services on ports 8001-8004 against a seeded database, until Ctrl-C.
+
+    Seeded as `bench` seeds (`python -m loadtest seed`), so `python -m loadtest run` finds its
+    demo-hit names there.
+    """
+    require(session, HEADERS, SERVER)
+    install_loadtest(session)
     session.run("python", "-m", "contract.up", *session.posargs)
 
 
@@ -145,9 +286,8 @@ def bench(session: nox.Session) -> None:
     `-- --full` adds every latency and a pool sweep, `-- --publish` writes docs/bench/ and the
     README's answer; `-- --service flask --rows 100000` trims it; DATABASE_URL picks the server.
     """
-    session.install("--require-hashes", "-r", "loadtest/requirements.txt")
-    session.install("--no-deps", "-e", "./loadtest")  # editable: always the working tree's code
-    session.install(*nox.project.dependency_groups(PYPROJECT, "contract"))  # the kit's needs
+    require(session, HEADERS, SERVER)
+    install_loadtest(session)
     # The glue imports the kit (contract/) from the repository root; the package never does.
     session.run("python", "loadtest/bench.py", *session.posargs, env={"PYTHONPATH": str(ROOT)})
 
@@ -158,10 +298,9 @@ def perf(session: nox.Session) -> None:
 
     Writes results/perf-*.json, .md and -ladder.png (perf/README.md); DATABASE_URL picks the server.
     """
+    require(session, HEADERS, SERVER, WRK)
     # loadtest seeds the table, as for `bench`; its pins carry matplotlib for the ladder chart.
-    session.install("--require-hashes", "-r", "loadtest/requirements.txt")
-    session.install("--no-deps", "-e", "./loadtest")
-    session.install(*nox.project.dependency_groups(PYPROJECT, "contract"))  # the kit's needs
+    install_loadtest(session)
     # On Ctrl-C the run stops its targets and its database and removes its logs: give it the
     # time (nox's default is 0.3 s before it kills the run and orphans them).
     session.run(

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
+import h11
 import httpx
 
 
@@ -66,3 +67,52 @@ def exchange(address: tuple[str, int], data: bytes, timeout: float = 10.0) -> by
 def statuses(raw: bytes) -> list[int]:
     """The status codes of the HTTP/1.1 responses in a raw byte stream, in order."""
     return [int(code) for code in re.findall(rb"(?m)^HTTP/1\.[01] (\d{3}) ", raw)]
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """One response read off the wire: status, headers (names lower-cased), body."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return next((value for key, value in self.headers if key == name), None)
+
+
+def read_responses(raw: bytes, methods: Sequence[str]) -> list[RawResponse]:
+    """The responses in a raw byte stream, one per request sent (``methods``, in order).
+
+    h11 parses each (a HEAD's response has no body, hence the methods); it raises
+    ``h11.RemoteProtocolError`` on anything that is not valid HTTP/1.1.
+    """
+    responses = []
+    data, closed = raw, False
+    for method in methods:
+        conn = h11.Connection(h11.CLIENT)
+        conn.send(h11.Request(method=method, target="/", headers=[("Host", "test")]))
+        conn.send(h11.EndOfMessage())
+        conn.receive_data(data)
+        if closed:
+            conn.receive_data(b"")
+        status, headers, body = 0, [], bytearray()
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                if closed:
+                    raise h11.RemoteProtocolError("the stream ended inside a response")
+                conn.receive_data(b"")  # all there is: the server closed after it
+                closed = True
+            elif isinstance(event, h11.Response):
+                status = event.status_code
+                headers = [(k.decode().lower(), v.decode()) for k, v in event.headers]
+            elif isinstance(event, h11.Data):
+                body += event.data
+            elif isinstance(event, h11.EndOfMessage):
+                break
+            elif isinstance(event, h11.ConnectionClosed):
+                raise h11.RemoteProtocolError("the connection closed before a response")
+        responses.append(RawResponse(status, headers, bytes(body)))
+        data, closed = conn.trailing_data
+    return responses

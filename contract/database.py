@@ -1,15 +1,16 @@
 """The database the kit tests against: a scratch schema on a real MySQL-compatible server.
 
 ``provide_database()`` takes the server from ``DATABASE_URL`` when it is set (any database named
-in it is ignored: the user needs CREATE, DROP and CREATE USER), or starts a throw-away one
-(``contract.mysqld``). Either way it creates a fresh database holding the blog's ``demo_data``
-table (``schema.sql``), yields a ``Database``, and drops the database and every user it made on
-exit, so existing data on a shared server is never touched.
+in it is ignored; the user is an administrator: see ``contract.mysqld.MISSING_SERVER``), or
+starts a throw-away one (``contract.mysqld``). Either way it creates a fresh database holding
+the blog's ``demo_data`` table (``schema.sql``), yields a ``Database``, and drops the database
+and every user it made on exit, so existing data on a shared server is never touched.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -27,6 +28,7 @@ from contract.mysqld import ThrowawayServer, throwaway_server
 SCHEMA = Path(__file__).with_name("schema.sql")
 LOOKUP = "SELECT id, name, create_time, update_time FROM demo_data WHERE name = %s ORDER BY id"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+ER_NO_SUCH_THREAD = 1094
 
 Row = dict[str, Any]
 
@@ -101,26 +103,87 @@ class Database:
             cursor.execute(sql, args)
             return list(cursor.fetchall())
 
-    def create_reader(self, prefix: str = "svc") -> ServerAddress:
+    def create_reader(self, prefix: str = "svc", password: str | None = None) -> ServerAddress:
         """Create a least-privilege login (SELECT on demo_data only) and return it.
 
         One user per started service makes the server's own connection count per service exact.
         ``reader.url(database.name)`` is the URL a service gets.
         """
+        return self._create_user(prefix, [f"SELECT ON `{self.name}`.`demo_data`"], password)
+
+    def create_owner(self, prefix: str) -> ServerAddress:
+        """Create a login with every privilege on this database, plus PROCESS, and return it.
+
+        What the services' own database-backed tests get (``python -m contract.scratch``).
+        """
+        return self._create_user(prefix, [f"ALL PRIVILEGES ON `{self.name}`.*", "PROCESS ON *.*"])
+
+    def _create_user(
+        self, prefix: str, grants: Sequence[str], password: str | None = None
+    ) -> ServerAddress:
         user = f"{prefix[:16]}_{secrets.token_hex(4)}"
-        password = secrets.token_urlsafe(12)
+        password = secrets.token_urlsafe(12) if password is None else password
         with self.connect() as conn, conn.cursor() as cursor:
             cursor.execute("CREATE USER %s@'%%' IDENTIFIED BY %s", (user, password))
-            cursor.execute(f"GRANT SELECT ON `{self.name}`.`demo_data` TO %s@'%%'", (user,))
+            for grant in grants:
+                cursor.execute(f"GRANT {grant} TO %s@'%%'", (user,))
         self._users.append(user)
         return replace(self.server, user=user, password=password)
 
     def connections(self, user: str) -> int:
         """How many connections ``user`` holds right now, as the server counts them."""
-        rows = self.execute(
-            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = %s", (user,)
-        )
-        return int(rows[0][0])
+        return len(self.connection_ids(user))
+
+    def connection_ids(self, user: str) -> set[int]:
+        """The server's ids of the connections ``user`` holds right now."""
+        processes = "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = %s"
+        return {int(row[0]) for row in self.execute(processes, (user,))}
+
+    def kill_connections(self, user: str) -> set[int]:
+        """``KILL`` every connection ``user`` holds, as an operator or a failover would."""
+        killed = self.connection_ids(user)
+        with self.connect() as conn, conn.cursor() as cursor:
+            for connection_id in killed:
+                try:
+                    cursor.execute("KILL CONNECTION %s", (connection_id,))
+                except pymysql.err.OperationalError as error:
+                    if error.args[0] != ER_NO_SUCH_THREAD:  # it closed meanwhile: as good
+                        raise
+        return killed
+
+    @contextmanager
+    def grant_revoked(self, user: str) -> Iterator[None]:
+        """A reader without its SELECT on demo_data for as long as the block runs."""
+        self.execute(f"REVOKE SELECT ON `{self.name}`.`demo_data` FROM %s@'%%'", (user,))
+        try:
+            yield
+        finally:
+            self.execute(f"GRANT SELECT ON `{self.name}`.`demo_data` TO %s@'%%'", (user,))
+
+    @contextmanager
+    def table_renamed(self) -> Iterator[None]:
+        """``demo_data`` under another name for as long as the block runs (a missing table)."""
+        self.execute("RENAME TABLE demo_data TO demo_data_away")
+        try:
+            yield
+        finally:
+            self.execute("RENAME TABLE demo_data_away TO demo_data")
+
+    @contextmanager
+    def global_variable(self, name: str, value: str) -> Iterator[None]:
+        """The server's global ``name`` set to ``value`` while the block runs, then restored.
+
+        Global: it applies to the whole server (new sessions, for most variables), so a test
+        keeps the block short. Needs an administrator (SUPER or the variable's own privilege).
+        """
+        if not re.fullmatch(r"[a-z_]+", name):
+            raise ValueError(f"not a variable name: {name!r}")
+        ((before,),) = self.execute(f"SELECT @@GLOBAL.{name}")
+        self.execute(f"SET GLOBAL {name} = %s", (value,))
+        try:
+            yield
+        finally:
+            self.execute(f"SET GLOBAL {name} = %s", (before,))
 
     def insert(self, names: Sequence[str | tuple[str, datetime | None, datetime | None]]) -> None:
         """Insert rows: a bare name takes the column defaults, a tuple sets the timestamps."""

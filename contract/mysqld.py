@@ -3,6 +3,9 @@
 Used when no ``DATABASE_URL`` is given: a fresh data directory in a temporary folder, a free
 port on 127.0.0.1, root without a password, everything removed on exit. Works with MariaDB's
 ``mariadbd`` (``mariadb-install-db``) and with MySQL's ``mysqld`` (``--initialize-insecure``).
+Its default time zone is not UTC (``TIME_ZONE``), so a client that relies on the server's zone
+instead of setting its own (CONTRACT.md: the connection's ``time_zone`` is ``+00:00``) reads
+its ``TIMESTAMP`` columns shifted, and the tests see it.
 """
 
 from __future__ import annotations
@@ -24,12 +27,15 @@ from contract.netutil import free_port
 # Debian and most distributions keep the server outside a normal user's PATH.
 SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
 START_TIMEOUT = 60.0
+# An offset no host runs in by default, with a half hour that shows in every timestamp.
+TIME_ZONE = "+05:30"
 
 MISSING_SERVER = """\
 No MySQL-compatible server binary (mariadbd or mysqld) was found, and DATABASE_URL is not set.
-Either install one (Debian: `apt-get install mariadb-server`; .ci/run does this), or point the
+Either install one (scripts/install-system-packages installs mariadb-server), or point the
 kit at a server you run:  DATABASE_URL=mysql://root:password@127.0.0.1:3306/test nox -s contract
-(the user needs CREATE, DROP and CREATE USER: the kit creates and removes a scratch database)."""
+(an administrator such as root: the kit creates and drops a scratch database and its users,
+and the fault tests kill connections and set read_only and time_zone globally for a while)."""
 
 
 class ServerUnavailableError(RuntimeError):
@@ -97,6 +103,7 @@ class ThrowawayServer:
             f"--bind-address={self.host}",
             f"--port={self.port}",
             "--skip-name-resolve",
+            f"--default-time-zone={TIME_ZONE}",
             "--max-connections=2000",
             "--innodb-buffer-pool-size=512M",
             # Throw-away data: durability buys nothing and costs seeding time.

@@ -1,9 +1,12 @@
 """A TCP proxy between a service and its database that can add latency, stall or cut the link.
 
 Each service under test reaches MySQL only through its own proxy, so a test can slow the
-database down (``delay``), make it stop answering (``stall``) or take it away (``cut``) for
-one service without touching the server or the other services. The proxy runs an asyncio loop
-in a daemon thread; its controls are plain attribute writes and thread-safe calls.
+database down (``delay``), make it stop answering (``stall``), turn it into a server that
+accepts TCP and never greets (``mute``) or take it away (``cut``) for one service without
+touching the server or the other services. It also tells what it sees: how many links have a
+reply held back right now (``held``) and when each connection was accepted (``accepted``).
+The proxy runs an asyncio loop in a daemon thread; its controls are plain attribute writes and
+thread-safe calls.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from collections.abc import Coroutine
 from typing import Any
 
@@ -30,10 +34,15 @@ class DelayProxy:
         self.upstream = (upstream_host, upstream_port)
         self.port = free_port()
         self.delay = 0.0
+        # time.monotonic() of every connection accepted, in order (muted ones included).
+        self.accepted: list[float] = []
         self._stalled = False
+        self._muted = False
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.Server | None = None
         self._links: set[asyncio.StreamWriter] = set()
+        self._silent: set[asyncio.StreamWriter] = set()  # accepted while muted, never greeted
+        self._holding: set[object] = set()  # the links with a reply waiting out delay or stall
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
         self._call(self._listen())
@@ -42,20 +51,36 @@ class DelayProxy:
     def address(self) -> tuple[str, int]:
         return "127.0.0.1", self.port
 
+    @property
+    def held(self) -> int:
+        """How many links have data from the database held back right now (replies in flight)."""
+        return len(self._holding)
+
     def cut(self) -> None:
         """Refuse new connections and reset the open ones: the database is gone."""
         self._call(self._cut())
 
     def restore(self) -> None:
-        """Accept and forward again, on the same port, with no added latency or stall."""
+        """Accept and forward again, on the same port, with no added latency, stall or mute.
+
+        Connections accepted while muted stay silent until their client gives up (or ``cut``):
+        what a black hole swallowed, it never answers.
+        """
         self.delay = 0.0
         self._stalled = False
+        self._muted = False
         if self._server is None:
             self._call(self._listen())
 
     def stall(self) -> None:
         """Keep every connection open but forward nothing more from the database."""
         self._stalled = True
+
+    def mute(self) -> None:
+        """A server that accepts TCP and never speaks: new connections are accepted and get no
+        greeting (nothing is forwarded upstream), open ones are stalled."""
+        self._stalled = True
+        self._muted = True
 
     def close(self) -> None:
         self._call(self._shutdown())
@@ -76,6 +101,12 @@ class DelayProxy:
         for writer in list(self._links):
             writer.transport.abort()
         self._links.clear()
+        await self._unmute()
+
+    async def _unmute(self) -> None:
+        for writer in list(self._silent):
+            writer.transport.abort()
+        self._silent.clear()
 
     async def _shutdown(self) -> None:
         await self._cut()
@@ -85,6 +116,10 @@ class DelayProxy:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _accept(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        self.accepted.append(time.monotonic())
+        if self._muted:
+            await self._silence(client_r, client_w)
+            return
         try:
             server_r, server_w = await asyncio.open_connection(*self.upstream)
         except OSError:
@@ -105,30 +140,53 @@ class DelayProxy:
                 self._links.discard(writer)
                 writer.transport.abort()
 
+    async def _silence(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Hold an accepted connection open and say nothing, until either side gives up."""
+        self._silent.add(writer)
+        try:
+            with contextlib.suppress(ConnectionError, OSError):
+                while await reader.read(CHUNK):
+                    pass
+        finally:
+            self._silent.discard(writer)
+            writer.transport.abort()
+
     async def _pipe(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, delayed: bool
     ) -> None:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+        link = object()  # this pipe's token in _holding while it holds data back
+        waiting = 0
 
         async def deliver() -> None:
-            while True:
-                due, data = await queue.get()
-                if not data:
-                    break
-                if (wait := due - loop.time()) > 0:
-                    await asyncio.sleep(wait)
-                while self._stalled and delayed:
-                    await asyncio.sleep(0.05)
-                writer.write(data)
-                await writer.drain()
-            if writer.can_write_eof():
-                writer.write_eof()
+            nonlocal waiting
+            try:
+                while True:
+                    due, data = await queue.get()
+                    if not data:
+                        break
+                    if (wait := due - loop.time()) > 0:
+                        await asyncio.sleep(wait)
+                    while self._stalled and delayed:
+                        await asyncio.sleep(0.05)
+                    writer.write(data)
+                    await writer.drain()
+                    waiting -= 1
+                    if not waiting:
+                        self._holding.discard(link)
+                if writer.can_write_eof():
+                    writer.write_eof()
+            finally:
+                self._holding.discard(link)
 
         sender = asyncio.create_task(deliver())
         try:
             while data := await reader.read(CHUNK):
                 queue.put_nowait((loop.time() + (self.delay if delayed else 0.0), data))
+                if delayed:
+                    waiting += 1
+                    self._holding.add(link)
         except (ConnectionError, OSError):
             pass
         finally:

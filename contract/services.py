@@ -39,7 +39,9 @@ VENVS = Path(os.environ.get("CONTRACT_VENVS", REPO / ".venvs"))
 # The images run CPython 3.12; build the test environments with the same minor version.
 PYTHON = os.environ.get("SERVICE_PYTHON", "3.12")
 START_TIMEOUT = 60.0
-STOP_TIMEOUT = 15.0
+# Above the services' 20 s graceful period (CONTRACT.md, "Shutdown"), as Kubernetes' 30 s
+# terminationGracePeriodSeconds is: a server still draining is never killed by the kit.
+STOP_TIMEOUT = 30.0
 
 # What every service gets unless a caller overrides it; CONTRACT.md documents the names.
 BASE_ENV = {"WEB_CONCURRENCY": "1", "ACCESS_LOG": "false"}

@@ -14,6 +14,8 @@ MAX_NAME = 255
 
 # A row of the "Errors" table: | 400 | `invalid_query` | `The query ...` | when |
 _ERROR_ROW = re.compile(r"^\| (\d{3}) \| `([a-z_]+)` \| `([^`]+)` \|", re.MULTILINE)
+# "Limits": Request lines up to 4,096 bytes (...) with up to 100 header fields
+_LIMITS = re.compile(r"Request lines up to ([\d,]+) bytes[^.]*? with up to (\d+) header fields")
 
 
 @dataclass(frozen=True)
@@ -40,3 +42,14 @@ def _errors() -> dict[str, Error]:
 
 
 ERRORS = _errors()
+
+
+def _limits() -> tuple[int, int]:
+    found = _LIMITS.search(" ".join(CONTRACT.read_text().split()))
+    if found is None:
+        raise RuntimeError(f"no request limits found in {CONTRACT}")
+    return int(found[1].replace(",", "")), int(found[2])
+
+
+# The largest request every service must answer: its request line (CRLF included), its fields.
+MAX_REQUEST_LINE, MAX_HEADER_FIELDS = _limits()

@@ -1,15 +1,17 @@
 """``nox -s up``: the four services side by side on one database, for trying them by hand.
 
-Starts the kit's throw-away database (or uses ``DATABASE_URL``), loads the fixtures plus a few
-thousand blog-like rows, starts every service by its Dockerfile command on consecutive ports,
-prints the URLs, and stops everything on Ctrl-C or SIGTERM.
+Starts the kit's throw-away database (or uses ``DATABASE_URL``), seeds it as the comparison does
+(``python -m loadtest seed``, then the kit's fixtures), starts every service by its Dockerfile
+command on consecutive ports, prints the URLs and the ``python -m loadtest run`` command that
+loads them, and stops everything on Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
+import shlex
 import signal
+import sys
 import tempfile
 import threading
 from contextlib import ExitStack
@@ -17,14 +19,16 @@ from pathlib import Path
 from types import FrameType
 
 from contract.database import provide_database
-from contract.fixtures import blog_name, load_fixtures
+from contract.seeding import seed_rows
 from contract.services import discover, run_service
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="nox -s up --", description=__doc__)
     parser.add_argument("--port", type=int, default=8001, help="first port (default: 8001)")
-    parser.add_argument("--rows", type=int, default=5000, help="blog-like rows to add")
+    parser.add_argument(
+        "--rows", type=int, default=10_000, help="rows of loadtest's seeded names (default 10,000)"
+    )
     parser.add_argument("--service", action="append", help="start only these (repeatable)")
     args = parser.parse_args(argv)
 
@@ -38,18 +42,20 @@ def main(argv: list[str] | None = None) -> None:
 
     with ExitStack() as stack:
         database = stack.enter_context(provide_database(prefix="up"))
-        load_fixtures(database)
-        rng = random.Random(0)
-        database.insert([blog_name(rng) for _ in range(args.rows)])
+        seed_rows(database, args.rows)
         reader = database.create_reader("up")
         url = reader.url(database.name)
         print(f"database (admin): {database.url}\ndatabase (services): {url}", flush=True)
         logs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="up-logs-")))
+        targets = []
         for offset, spec in enumerate(discover(args.service)):
             service = stack.enter_context(
                 run_service(spec, database_url=url, port=args.port + offset, log_dir=logs)
             )
+            targets += ["--target", f"{spec.name}={service.url}"]
             print(f"{spec.name:>10}: {service.url}/demo   (log: {service.log})", flush=True)
+        load = [sys.executable, "-m", "loadtest", "run", "--rows", str(args.rows), *targets]
+        print(f"load them with: {shlex.join(load)}", flush=True)
         print("Ctrl-C stops everything.", flush=True)
         stop.wait()
         print("stopping...", flush=True)

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from contract.client import burst, demo_path
-from contract.database import Database, provide_database
+from contract.database import Database, ServerAddress, provide_database
 from contract.fixtures import load_fixtures
 from contract.proxy import DelayProxy
 from contract.pytest_plugin import FIGURES, SPECS
@@ -32,6 +34,47 @@ TEST_ENV = {
     "DB_QUERY_TIMEOUT": "2",
 }
 POOL_SIZE = int(TEST_ENV["DB_POOL_SIZE"])
+POOL_TIMEOUT = float(TEST_ENV["DB_POOL_TIMEOUT"])
+CONNECT_TIMEOUT = float(TEST_ENV["DB_CONNECT_TIMEOUT"])
+QUERY_TIMEOUT = float(TEST_ENV["DB_QUERY_TIMEOUT"])
+# Worst case for one failing request (CONTRACT.md): a pool wait, a connect, a query; plus a
+# second for the HTTP round trip on a slow, busy machine.
+FAIL_BOUND = POOL_TIMEOUT + CONNECT_TIMEOUT + QUERY_TIMEOUT + 1.0
+# How long a server drains its in-flight requests after SIGTERM (CONTRACT.md, "Shutdown").
+GRACEFUL_PERIOD = 20.0
+
+
+def eventually(check: Callable[[], bool], timeout: float, every: float = 0.05) -> bool:
+    """Poll ``check`` until it is true (then True) or ``timeout`` seconds pass (then False)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(every)
+    return True
+
+
+class LogWatch:
+    """The lines a service's log gains from the moment this is made."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self.start = log.stat().st_size
+
+    def lines(self) -> list[str]:
+        with open(self.log, "rb") as file:
+            file.seek(self.start)
+            return [line for line in file.read().decode(errors="replace").splitlines() if line]
+
+    def wait_for(self, word: str, count: int, timeout: float = 5.0) -> list[str]:
+        """The new lines, once ``count`` of them hold ``word`` (or the timeout has passed)."""
+        eventually(lambda: sum(word in line for line in self.lines()) >= count, timeout)
+        return self.lines()
+
+
+def assert_one_line_events(lines: list[str]) -> None:
+    """No traceback and no continuation line: every event on a line of its own."""
+    assert not [line for line in lines if "Traceback" in line or line[:1].isspace()], lines
 
 
 @dataclass
@@ -47,12 +90,16 @@ class Deployment:
 
     running: RunningService
     proxy: DelayProxy
-    user: str
+    login: ServerAddress  # the service's own MySQL user, straight to the server (no proxy)
     database: Database
 
     @property
     def name(self) -> str:
         return self.running.name
+
+    @property
+    def user(self) -> str:
+        return self.login.user
 
     @property
     def url(self) -> str:
@@ -63,6 +110,18 @@ class Deployment:
 
     def held_connections(self) -> int:
         return self.database.connections(self.user)
+
+    def log_tail(self) -> str:
+        return self.running.log_tail()
+
+    def processes(self) -> list[psutil.Process]:
+        """The server's process and every process under it (its workers)."""
+        root = psutil.Process(self.running.pid)
+        return [root, *root.children(recursive=True)]
+
+    def memory(self) -> int:
+        """Resident memory of the whole process tree, in bytes."""
+        return sum(process.memory_info().rss for process in self.processes())
 
     @contextmanager
     def connection_peak(self, every: float = 0.05) -> Iterator[ConnectionPeak]:
@@ -116,15 +175,31 @@ class Deployer:
 
     @contextmanager
     def deployed(
-        self, name: str, wait_path: str = "/readyz", *, database_down: bool = False, **env: str
+        self,
+        name: str,
+        wait_path: str = "/readyz",
+        *,
+        database_down: bool = False,
+        muted: bool = False,
+        latency: float = 0.0,
+        password: str | None = None,
+        **env: str,
     ) -> Iterator[Deployment]:
-        """A fresh instance with its own proxy and MySQL user, for as long as the block runs."""
+        """A fresh instance with its own proxy and MySQL user, for as long as the block runs.
+
+        ``database_down`` and ``muted`` start it with its proxy cut or muted; ``latency`` is
+        the proxy's delay from the start (the pool fill included); ``password`` the MySQL
+        user's (default: a random URL-safe one).
+        """
         with ExitStack() as stack:
             proxy = DelayProxy(self.database.server.host, self.database.server.port)
             stack.callback(proxy.close)
             if database_down:
                 proxy.cut()
-            reader = self.database.create_reader(name)
+            if muted:
+                proxy.mute()
+            proxy.delay = latency
+            reader = self.database.create_reader(name, password=password)
             host, port = proxy.address
             running = stack.enter_context(
                 run_service(
@@ -135,7 +210,7 @@ class Deployer:
                     log_dir=self.log_dir,
                 )
             )
-            yield Deployment(running=running, proxy=proxy, user=reader.user, database=self.database)
+            yield Deployment(running=running, proxy=proxy, login=reader, database=self.database)
 
     def close(self) -> None:
         self._stack.close()
