@@ -52,6 +52,11 @@ class DelayProxy:
         return "127.0.0.1", self.port
 
     @property
+    def silent(self) -> int:
+        """How many connections accepted while muted their clients still hold open."""
+        return len(self._silent)
+
+    @property
     def held(self) -> int:
         """How many links have data from the database held back right now (replies in flight)."""
         return len(self._holding)

@@ -63,12 +63,14 @@ class ServiceError(RuntimeError):
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """One service folder: its name, path, start command and extra environment."""
+    """One service folder: its name, path, start command, extra environment, known issues."""
 
     name: str
     path: Path
     command: tuple[str, ...]
     env: Mapping[str, str] = field(default_factory=dict)
+    # Contract test name -> why this stack cannot pass it (the plugin marks it xfail, strict).
+    known_issues: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def requirements(self) -> Path:
@@ -117,6 +119,9 @@ def discover(names: Collection[str] | None = None) -> list[ServiceSpec]:
                 path=path,
                 command=dockerfile_command(path / "Dockerfile"),
                 env={str(k): str(v) for k, v in entry.get("env", {}).items()},
+                known_issues={
+                    str(k): str(v) for k, v in entry.get("known_issues", {}).items()
+                },
             )
         )
     return specs

@@ -20,11 +20,12 @@ from django.db import DEFAULT_DB_ALIAS, Error, InterfaceError, OperationalError,
 
 from config.db.base import DatabaseWrapper
 
-# The C client's codes for a connection the server closed: server gone away, lost connection,
-# and MySQL 8's "disconnected by the server because of inactivity".
+# The codes for a connection the server closed: server gone away, lost connection, MySQL 8's
+# "disconnected by the server because of inactivity" and MariaDB's "connection was killed"
+# (the set SQLAlchemy's MySQL dialect counts as disconnects).
 # https://mariadb.com/kb/en/mariadb-error-codes/
 # https://dev.mysql.com/doc/mysql-errors/8.4/en/client-error-reference.html
-DEAD_CONNECTION_CODES = frozenset({2006, 2013, 4031})
+DEAD_CONNECTION_CODES = frozenset({1927, 2006, 2013, 4031})
 
 
 def read[T](query: Callable[[], T], using: str = DEFAULT_DB_ALIAS) -> T:
