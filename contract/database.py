@@ -198,6 +198,17 @@ class Database:
                     full,
                 )
 
+    def insert_zero_dates(self, name: str) -> None:
+        """A row whose timestamps are the zero date (the session allows it, whatever the
+        server's sql_mode)."""
+        with self.connect() as conn, conn.cursor() as cursor:
+            cursor.execute("SET SESSION sql_mode = ''")
+            cursor.execute(
+                "INSERT INTO demo_data (name, create_time, update_time)"
+                " VALUES (%s, '0000-00-00 00:00:00', '0000-00-00 00:00:00')",
+                (name,),
+            )
+
     def lookup(self, name: str) -> list[Row]:
         """The oracle: the contract's statement run directly, rows shaped as the JSON must be."""
         with self.connect() as conn, conn.cursor(pymysql.cursors.DictCursor) as cursor:
@@ -219,8 +230,9 @@ class Database:
             cursor.execute(f"DROP DATABASE IF EXISTS `{self.name}`")
 
 
-def _timestamp(value: datetime | None) -> str | None:
-    return None if value is None else value.strftime(TIMESTAMP_FORMAT)
+def _timestamp(value: datetime | str | None) -> str | None:
+    # PyMySQL leaves a value it cannot read as text: the zero date, which the contract makes null.
+    return value.strftime(TIMESTAMP_FORMAT) if isinstance(value, datetime) else None
 
 
 @contextmanager

@@ -35,12 +35,15 @@ TIMED_ROWS: list[tuple[str, datetime | None, datetime | None]] = [
     ("fixed", FIXED, FIXED),
     ("nullable", FIXED, None),
 ]
+# A zero TIMESTAMP, which MariaDB and MySQL without NO_ZERO_DATE store: null, as NULL is.
+ZERO_DATE_NAME = "zero-date"
 NOISE_ROWS = 500
 NOISE_SEED = 20240820
 
 # Names the tests look up: every edge name, variants that only a collation can match, misses.
 PROBE_NAMES: list[str] = sorted(
-    {*EDGE_NAMES, "fixed", "nullable", "DUP", "Trail", "TRAIL   ", "missing", "dup ", "😀", "Ö"}
+    {*EDGE_NAMES, "fixed", "nullable", ZERO_DATE_NAME}
+    | {"DUP", "Trail", "TRAIL   ", "missing", "dup ", "😀", "Ö"}
 )
 
 
@@ -53,3 +56,4 @@ def load_fixtures(database: Database) -> None:
     """Insert the edge cases, the timed rows and seeded blog-like noise."""
     rng = random.Random(NOISE_SEED)
     database.insert([*EDGE_NAMES, *TIMED_ROWS, *(blog_name(rng) for _ in range(NOISE_ROWS))])
+    database.insert_zero_dates(ZERO_DATE_NAME)

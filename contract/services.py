@@ -119,9 +119,7 @@ def discover(names: Collection[str] | None = None) -> list[ServiceSpec]:
                 path=path,
                 command=dockerfile_command(path / "Dockerfile"),
                 env={str(k): str(v) for k, v in entry.get("env", {}).items()},
-                known_issues={
-                    str(k): str(v) for k, v in entry.get("known_issues", {}).items()
-                },
+                known_issues={str(k): str(v) for k, v in entry.get("known_issues", {}).items()},
             )
         )
     return specs

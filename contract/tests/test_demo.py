@@ -8,7 +8,7 @@ import pytest
 
 from contract.client import demo_path
 from contract.database import Database
-from contract.fixtures import FIXED, PROBE_NAMES
+from contract.fixtures import FIXED, PROBE_NAMES, ZERO_DATE_NAME
 from contract.spec import JSON
 from contract.tests.conftest import Deployment
 
@@ -46,6 +46,13 @@ def test_timestamps_are_utc_and_null_is_null(service: Deployment) -> None:
     assert fixed["create_time"] == fixed["update_time"] == expected
     assert nullable["create_time"] == expected
     assert nullable["update_time"] is None
+
+
+def test_a_zero_timestamp_is_null(service: Deployment) -> None:
+    with service.client() as client:
+        (zero,) = client.get(demo_path(ZERO_DATE_NAME)).json()
+    assert zero["create_time"] is None
+    assert zero["update_time"] is None
 
 
 def test_collation_decides_case_and_trailing_spaces(

@@ -14,11 +14,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import suppress
+from datetime import datetime
 from typing import Any
 
 import aiomysql
 import databases
 from databases.interfaces import Record
+from pymysql.constants import FIELD_TYPE
+from pymysql.converters import conversions, convert_datetime
 
 from app.config import Settings
 
@@ -39,6 +42,18 @@ ERRORS = (TimeoutError, OSError, aiomysql.MySQLError)
 # The server closed the connection: MariaDB's "connection was killed", the client's "server
 # has gone away" and "lost connection", MySQL 8's inactivity disconnect.
 DEAD_CONNECTION = frozenset({1927, 2006, 2013, 4031})
+
+
+def timestamp_or_none(value: str | bytes) -> datetime | None:
+    """A TIMESTAMP column's value; a zero date (0000-00-00 00:00:00, which MariaDB and MySQL
+    without NO_ZERO_DATE store) as None, the null mysqlclient reads it as. PyMySQL returns a
+    value it cannot read as its text, which would leave the contract's format."""
+    parsed = convert_datetime(value)
+    return parsed if isinstance(parsed, datetime) else None
+
+
+# PyMySQL's conversions (aiomysql's `conv` option), but for TIMESTAMP.
+CONVERSIONS = {**conversions, FIELD_TYPE.TIMESTAMP: timestamp_or_none}
 
 # Closing waits for checked-out connections to come back; at shutdown that is bounded.
 CLOSE_TIMEOUT = 2.0
@@ -65,6 +80,7 @@ class Pool:
             charset="utf8mb4",
             # TIMESTAMP columns come back in UTC whatever the server's time zone.
             init_command="SET time_zone = '+00:00'",
+            conv=CONVERSIONS,
         )
         self.size = settings.DB_POOL_SIZE
         # First come, first served: asyncio's Semaphore serves its waiters in order, and with
