@@ -66,6 +66,7 @@ from chartlib import (
     render,
     with_images,
 )
+from metrics_api import INTERVAL as METRICS_INTERVAL
 from metrics_api import MetricsApi
 
 from contract.database import Database, provide_database
@@ -130,6 +131,8 @@ def dry_run_values(database: Database, ports: Mapping[str, int], master_port: in
                     "options": RUN_OPTIONS,
                     "waitTimeoutSeconds": 120,
                     "activeDeadlineSeconds": RUN_DEADLINE,
+                    # The stand-in's, for the chart's check that a window holds a sample.
+                    "metricsResolutionSeconds": METRICS_INTERVAL,
                 },
             },
         }

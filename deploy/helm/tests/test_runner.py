@@ -24,6 +24,7 @@ import bench
 import helm_python as helm
 import pytest
 from chartlib import (
+    CHART,
     NAMESPACE,
     RELEASE,
     RUN,
@@ -49,6 +50,7 @@ from loadtest.cli import build_parser
 from loadtest.k8s import PodSelector
 
 LOCUST_VALUES = load_values(SUBCHARTS["locust"] / "values.yaml")
+README = CHART / "README.md"
 # The runner's options the chart sets itself, and from what; the schema refuses them in
 # locust.run.options, and takes every other option of `loadtest run`.
 SET_BY_THE_CHART = {
@@ -222,3 +224,40 @@ def test_options_the_runner_lacks_or_the_chart_sets_are_refused(name: str) -> No
     """The closed-loop runner's options are gone; the chart's own are not to be overridden."""
     with pytest.raises(helm.HelmValuesError, match=f"invalid propertyName '{name}'"):
         render(values=with_images(merge(RUN, options(**{name: 1}))))
+
+
+def test_the_readme_times_the_aks_run() -> None:
+    """The README's duration of a run with values-aks.yaml is its values' arithmetic: the
+    typical one (bench.py's estimate, its model search) and the longest (the chart's)."""
+    run = merge(LOCUST_VALUES["run"], AKS["locust"]["run"])
+    given = run["options"]
+    plan = bench.Plan(
+        rows=0,
+        repeats=int(given["repeats"]),
+        window=float(given["window"]),
+        settle=float(given["settle"]),
+        warmup=float(given["warmup"]),
+        resolution=float(given["resolution"]),
+        max_steps=int(given["max-steps"]),
+        phases=(bench.Phase(0, tuple(given["scenario"])),),
+    )
+    typical = bench.estimate_seconds(plan, len(SERVICES))
+    longest = longest_run(AKS)
+    hours, seconds = divmod(longest, 3600)
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    assert f"**{typical:,.0f} s, about {round(typical / 3600)} hours**" in text
+    assert f"**{longest:,} s ({hours} h {round(seconds / 60)} min)**" in text
+    assert f"`locust.run.activeDeadlineSeconds`, is {run['activeDeadlineSeconds']:,} s" in text
+    assert run["activeDeadlineSeconds"] >= longest
+
+
+def test_a_window_that_holds_no_whole_metrics_sample_is_refused() -> None:
+    """With serviceCpu, windows of at least two metrics resolutions (15 s by default)."""
+    with pytest.raises(helm.HelmRenderError, match=re.escape("options.window is 29 s")):
+        render(values=with_images(merge(RUN, options(window=29))))
+    render(values=with_images(merge(RUN, options(window=30))))
+    no_cpu = {"locust": {"run": {"serviceCpu": False}}}
+    render(values=with_images(merge(merge(RUN, options(window=29)), no_cpu)))
+    slow = {"locust": {"run": {"metricsResolutionSeconds": 60}}}
+    with pytest.raises(helm.HelmRenderError, match="metricsResolutionSeconds 60 s"):
+        render(values=with_images(merge(RUN, slow)))
