@@ -175,6 +175,13 @@ job and the run, so that demo-hit asks for names that were loaded.
 {{- end }}
 
 {{/*
+The run's Job (templates/run-job.yaml): one per run id.
+*/}}
+{{- define "bench.runJob" -}}
+{{- printf "%s-run-%s" .Release.Name .Values.locust.run.id | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
 The run's ServiceAccount (templates/run-rbac.yaml).
 */}}
 {{- define "bench.runServiceAccount" -}}

@@ -1,16 +1,12 @@
 {{- /*
 The runner's wiring, in one place: what the run Job (run-job.yaml) passes to the comparison's
-runner, and what the umbrella checks about it (checks.yaml). Everything here is derived from the
-enabled services' own values (services/<name>/values.yaml), so that no list of targets, stacks
-or CPU budgets is kept twice.
-
-locust.run.runner picks the runner's command line (loadtest/README.md, "run"):
-- closed-loop: today's `python -m loadtest run`, a fixed number of closed-loop users per service
-  and scenario, one warm-up and one window each; the CPU budgets go in as facts (--meta);
-- capacity: the capacity-at-SLO runner (issue "The answer to gevent or asyncio?"): the offered
-  rate is searched, each service's CPU budget is its --cpu-allowance, and its pods' CPU comes
-  from the metrics API (--cpu-from, with the run's ServiceAccount, run-rbac.yaml).
-Switching is locust.run.runner and the runner's own locust.run.options (values.yaml).
+runner, `python -m loadtest run` (loadtest/README.md, "run: capacity at the SLO"), and what the
+umbrella checks about it (checks.yaml). Everything here is derived from the enabled services'
+own values (services/<name>/values.yaml), so that no list of targets, stacks or CPU budgets is
+kept twice. Per service: its URL, its stack, its CPU budget (--cpu-allowance: capacity per core
+is capacity / CORES) and, with locust.run.serviceCpu, where its pods' CPU comes from
+(--cpu-from: the metrics API, with the run's ServiceAccount, run-rbac.yaml). The method's
+options are locust.run.options (charts/locust/values.yaml).
 */ -}}
 
 {{/*
@@ -20,7 +16,6 @@ The run's arguments after locust.run.command, as a YAML list of strings.
 {{- $locust := .Values.locust }}
 {{- $run := $locust.run }}
 {{- $workers := $locust.workers }}
-{{- $capacity := eq $run.runner "capacity" }}
 {{- $budget := dict }}
 {{- range $alias := include "bench.enabledServices" . | fromJsonArray }}
 {{- $service := index $.Values $alias }}
@@ -29,24 +24,22 @@ The run's arguments after locust.run.command, as a YAML list of strings.
 - {{ printf "--target=%s=%s" $name (include "bench.serviceUrl" (list $ $alias)) | quote }}
 {{- /* The report names each service's stack, as `nox -s bench` does. */}}
 - {{ printf "--meta=stack.%s=%s" $name $service.stack | quote }}
-{{- /* Each service's CPU budget: the denominator of req/s per core. */}}
-{{- if $capacity }}
-- {{ printf "--cpu-allowance=%s=%v" $name $service.resources.limits.cpu | quote }}
+{{- /* Its CPU budget, the denominator of req/s per core: every replica's CPU limit. */}}
+{{- $cores := include "bench.cores" $service.resources.limits.cpu | float64 }}
+- {{ printf "--cpu-allowance=%s=%v" $name (mulf (int $service.replicaCount) $cores) | quote }}
 {{- if $run.serviceCpu }}
+{{- /* Its pods, as its Deployment selects them (the service chart's deployment.yaml). */}}
 {{- $selector := include "service.selectorLabels" (index $.Subcharts $alias) | fromYaml }}
+{{- $_ := set $selector "app.kubernetes.io/component" "web" }}
 {{- $pairs := list }}
 {{- range $key, $value := $selector }}{{ $pairs = append $pairs (printf "%s=%s" $key $value) }}{{ end }}
-- {{ printf "--cpu-from=%s=k8s:%s/%s,app.kubernetes.io/component=web" $name $.Release.Namespace (join "," $pairs) | quote }}
-{{- end }}
-{{- else }}
-- {{ printf "--meta=cpu_limit.%s=%v" $name $service.resources.limits.cpu | quote }}
-- {{ printf "--meta=web_concurrency.%s=%v" $name $service.config.webConcurrency | quote }}
+- {{ printf "--cpu-from=%s=k8s:%s/%s" $name $.Release.Namespace (join "," $pairs) | quote }}
 {{- end }}
 {{- end }}
-{{- if and $capacity $budget }}
+{{- with $budget }}
 {{- /* The same for every service (checks.yaml): the conditions of the run. */}}
-- {{ printf "--label=web_concurrency=%v" $budget.config.webConcurrency | quote }}
-- {{ printf "--label=db_pool_size=%v" $budget.config.dbPoolSize | quote }}
+- {{ printf "--label=web_concurrency=%v" .config.webConcurrency | quote }}
+- {{ printf "--label=db_pool_size=%v" .config.dbPoolSize | quote }}
 {{- end }}
 {{- include "locust.options" $run.options }}
 {{- range $key, $value := $run.meta }}
@@ -67,25 +60,58 @@ The run's arguments after locust.run.command, as a YAML list of strings.
 {{- end }}
 
 {{/*
-The least time the run needs, in seconds, after its waits for the services and the workers:
-closed-loop, every service x scenario x (warm-up + window); capacity, every round x service x
-scenario x (probe warm-up + window, then at most max-steps x (settle + window)).
-checks.yaml refuses a shorter run deadline.
+A CPU quantity ("6", "500m", 1.5) as cores; anything else is refused.
+*/}}
+{{- define "bench.cores" -}}
+{{- $quantity := toString . }}
+{{- if not (regexMatch "^([0-9]+(\\.[0-9]*)?|\\.[0-9]+)m?$" $quantity) }}
+{{- fail (printf "a service's resources.limits.cpu is %q: give it in cores (\"6\", 1.5) or millicores (\"500m\")" $quantity) }}
+{{- end }}
+{{- if hasSuffix "m" $quantity }}
+{{- divf (trimSuffix "m" $quantity | float64) 1000 }}
+{{- else }}
+{{- float64 $quantity }}
+{{- end }}
+{{- end }}
+
+{{/*
+One of the method's options as a number: locust.run.options.<name>, else (missing or null) the
+runner's own default, given here. Usage: include "bench.runOption" (list $options "window" 10)
+*/}}
+{{- define "bench.runOption" -}}
+{{- $options := index . 0 }}
+{{- $name := index . 1 }}
+{{- $value := get $options $name }}
+{{- if or (not (hasKey $options $name)) (kindIs "invalid" $value) }}{{ index . 2 }}{{ else }}{{ $value }}{{ end }}
+{{- end }}
+
+{{/*
+The longest the run can take, in whole seconds: its waits (for the services, for the workers),
+then every round x service x scenario's search, by the arithmetic of loadtest/bench.py (a step
+costs its settling, its window and 0.15 s of exchanges, STEP_OVERHEAD there), at most: a probe
+(warm-up + window) and max-steps rate steps (settle + window) each; with fixed `rate`s, those
+steps alone. The defaults are the runner's (`python -m loadtest run --help`).
+checks.yaml refuses a shorter run deadline; tests/test_runner.py checks both against the runner.
 */}}
 {{- define "bench.runSeconds" -}}
 {{- $run := .Values.locust.run }}
-{{- $options := $run.options }}
+{{- $options := $run.options | default dict }}
 {{- $services := include "bench.enabledServices" . | fromJsonArray | len }}
 {{- $scenario := get $options "scenario" | default (list "demo" "demo-hit" "idle") }}
 {{- $scenarios := ternary (len $scenario) 1 (kindIs "slice" $scenario) }}
-{{- $waits := add (ternary (int $run.waitTimeoutSeconds) 0 $run.waitForTargets) (get $options "expect-workers-max-wait" | default 300 | int) }}
-{{- if eq $run.runner "capacity" }}
-{{- $window := get $options "window" | default 10 | int }}
-{{- $step := add (get $options "settle" | default 2 | int) $window }}
-{{- $search := add (get $options "warmup" | default 5 | int) $window (mul (get $options "max-steps" | default 12 | int) $step) }}
-{{- add $waits (mul (get $options "repeats" | default 3 | int) $services $scenarios $search) }}
+{{- $rates := get $options "rate" | default list }}
+{{- $rates = ternary $rates (list $rates) (kindIs "slice" $rates) }}
+{{- $overhead := 0.15 }}
+{{- $window := include "bench.runOption" (list $options "window" 10) | float64 }}
+{{- $step := addf (include "bench.runOption" (list $options "settle" 2) | float64) $window $overhead }}
+{{- $search := 0.0 }}
+{{- if $rates }}
+{{- $search = mulf (len $rates) $step }}
 {{- else }}
-{{- $window := add (get $options "warmup" | default 10 | int) (get $options "duration" | default 30 | int) }}
-{{- add $waits (mul $services $scenarios $window) }}
+{{- $probe := addf (include "bench.runOption" (list $options "warmup" 5) | float64) $window $overhead }}
+{{- $search = addf $probe (mulf (include "bench.runOption" (list $options "max-steps" 12) | int) $step) }}
 {{- end }}
+{{- $repeats := include "bench.runOption" (list $options "repeats" 3) | int }}
+{{- $waits := addf (ternary $run.waitTimeoutSeconds 0 $run.waitForTargets) (include "bench.runOption" (list $options "expect-workers-max-wait" 300) | float64) }}
+{{- addf $waits (mulf $repeats $services $scenarios $search) | ceil | int }}
 {{- end }}

@@ -246,6 +246,30 @@ def secret_values(items: list[Rendered]) -> dict[str, str]:
     return found
 
 
+def label_selector(text: str) -> Manifest:
+    """A label selector as the API's ``labelSelector`` parameter spells it (``a=b,c!=d,e,!f``)
+    as a LabelSelector. Set-based terms (``in``, ``notin``) are refused: nothing here writes
+    them. https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors
+    """
+    match_labels: dict[str, str] = {}
+    expressions: list[Manifest] = []
+    for term in (part.strip() for part in text.split(",")):
+        if not term or "(" in term or " " in term:
+            raise ValueError(f"unsupported label selector term {term!r} in {text!r}")
+        key, equals, value = term.partition("!=")
+        if equals:
+            expressions.append({"key": key, "operator": "NotIn", "values": [value]})
+            continue
+        key, equals, value = term.partition("=")
+        if equals:
+            match_labels[key] = value.removeprefix("=")  # "==" is "=" too
+        elif term.startswith("!"):
+            expressions.append({"key": term[1:], "operator": "DoesNotExist"})
+        else:
+            expressions.append({"key": term, "operator": "Exists"})
+    return {"matchLabels": match_labels, "matchExpressions": expressions}
+
+
 def selector_matches(selector: Manifest, labels: Mapping[str, str]) -> bool:
     """Whether a LabelSelector (matchLabels and matchExpressions) selects these labels."""
     for key, value in (selector.get("matchLabels") or {}).items():

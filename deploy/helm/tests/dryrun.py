@@ -12,17 +12,22 @@ database (contract/database.py) in MySQL's place:
 3. the four services (each in its pinned environment, contract/services.py, by its Dockerfile
    CMD, since the chart gives none);
 4. the workers Deployment's replicas, then the run Job's containers (wait for the services,
-   then the master), which end their log with the report.
+   then the master: the capacity runner, short windows), which end their log with the report.
 
 What stands in for the cluster: the cluster's DNS (every rendered Service's name, in a command,
 an argument or a variable, becomes 127.0.0.1; so every Service port is rendered equal to its
 container's port, each on a free port here); volumes (each mount path becomes a folder of this
 run, a Secret volume holding the Secret's keys as files); images (a project image's Dockerfile
 ENV and its environment: the service's pinned venv, or this interpreter's, which has loadtest
-installed; MySQL's image: this machine's mysql client tools). The one dialect difference is
-MariaDB's: it spells an account's plugin differently, so on MariaDB the init script's
-`IDENTIFIED WITH mysql_native_password BY` is sent as `IDENTIFIED BY`, MariaDB's default plugin
-being that one. Scheduling, probes, volumes' kinds and NetworkPolicy stay with the render tests.
+installed; MySQL's image: this machine's mysql client tools); the metrics API (metrics_api.py:
+it authenticates the token mounted for a pod's ServiceAccount, authorises by the rendered Roles,
+selects the started pods by their rendered labels and reports the CPU of the processes standing
+in for them; a pod that mounts its token gets one, with LOADTEST_K8S_API and
+LOADTEST_K8S_TOKEN_FILE where the kubelet would give the API's address and the token file). The
+one dialect difference is MariaDB's: it spells an account's plugin differently, so on MariaDB
+the init script's `IDENTIFIED WITH mysql_native_password BY` is sent as `IDENTIFIED BY`,
+MariaDB's default plugin being that one. Scheduling, probes, volumes' kinds and NetworkPolicy
+stay with the render tests.
 
     python deploy/helm/tests/dryrun.py      # prints the run's log; DATABASE_URL picks the server
 """
@@ -44,6 +49,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from chartlib import (
     CHART,
@@ -60,23 +66,30 @@ from chartlib import (
     render,
     with_images,
 )
+from metrics_api import INTERVAL as METRICS_INTERVAL
+from metrics_api import MetricsApi
 
 from contract.database import Database, provide_database
 from contract.netutil import free_port
 from contract.services import discover, ensure_environment
 
 ROWS = 2000
-# Short windows: the wiring is under test here, not the figures.
-RUN_OPTIONS = {
+# The capacity runner with short windows, one round and two rate steps per search: the wiring
+# is under test here, not the figures.
+RUN_OPTIONS: dict[str, Any] = {
     "scenario": ["demo", "demo-hit", "idle"],
-    "users": 4,
-    "spawn-rate": 4,
-    "warmup": 1,
-    "duration": 2,
+    "repeats": 1,
+    "window": 1,
+    "settle": 0.25,
+    "warmup": 0.5,
+    "probe-users": 8,
+    "max-steps": 2,
     "hit-names": 500,
     "expect-workers-max-wait": 60,
 }
 WORKERS = 2
+# Seconds the run may take here (the chart checks that it covers the options above).
+RUN_DEADLINE = 600
 COMPONENT = "app.kubernetes.io/component"
 VARIABLE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)|\$\$")
 
@@ -113,7 +126,14 @@ def dry_run_values(database: Database, ports: Mapping[str, int], master_port: in
             "locust": {
                 "masterPort": master_port,
                 "workers": {"replicas": WORKERS},
-                "run": {"id": RUN_ID, "options": RUN_OPTIONS, "waitTimeoutSeconds": 120},
+                "run": {
+                    "id": RUN_ID,
+                    "options": RUN_OPTIONS,
+                    "waitTimeoutSeconds": 120,
+                    "activeDeadlineSeconds": RUN_DEADLINE,
+                    # The stand-in's, for the chart's check that a window holds a sample.
+                    "metricsResolutionSeconds": METRICS_INTERVAL,
+                },
             },
         }
     )
@@ -126,6 +146,7 @@ class Cluster:
     items: list[Rendered]
     root: Path
     namespace: str
+    api: MetricsApi
     hosts: set[str] = field(default_factory=set)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
@@ -189,19 +210,40 @@ class Cluster:
             env[entry["name"]] = value
         return env
 
+    def service_account(self, pod: str, spec: Manifest) -> dict[str, str]:
+        """What the kubelet gives a pod that mounts its ServiceAccount's token (the pod's
+        automountServiceAccountToken, else its ServiceAccount's, else true): here a token of the
+        metrics API stand-in and its address, in the variables the reader takes them from."""
+        account = spec.get("serviceAccountName", "default")
+        mount = spec.get("automountServiceAccountToken")
+        if mount is None:
+            found = [i for i in self.items if i.kind == "ServiceAccount" and i.name == account]
+            mount = found[0].obj.get("automountServiceAccountToken", True) if found else True
+        if not mount:
+            return {}
+        token = self.root / "pods" / pod / "serviceaccount" / "token"
+        token.parent.mkdir(parents=True, exist_ok=True)
+        token.write_text(self.api.token_for(self.namespace, account))
+        return {"LOADTEST_K8S_API": self.api.url, "LOADTEST_K8S_TOKEN_FILE": str(token)}
+
     def start(
-        self, pod: str, spec: Manifest, container: Manifest, log: Path
+        self, pod: str, labels: Mapping[str, str], spec: Manifest, container: Manifest, log: Path
     ) -> subprocess.Popen[bytes]:
-        """One container as a process of its own group; its output to `log`."""
+        """One container of pod `pod` as a process of its own group (the metrics API sees it
+        under the pod's labels); its output to `log`."""
         folders = self.volumes(pod, spec)
         mounts = {m["mountPath"]: folders[m["name"]] for m in container.get("volumeMounts") or []}
         image = Image.of(container["image"])
-        env = self.environment(container, image.env)
+        kubelet = self.service_account(pod, spec)  # paths of this machine already
+        env = self.environment(container, {**image.env, **kubelet})
         command = [expand(part, env) for part in container.get("command") or []]
         args = [expand(part, env) for part in container.get("args") or []]
         argv = (command + args) if command else (image.cmd + args)
         argv = [self.localise(part, mounts) for part in argv]
-        local = {name: self.localise(value, mounts) for name, value in env.items()}
+        local = {
+            name: value if kubelet.get(name) == value else self.localise(value, mounts)
+            for name, value in env.items()
+        }
         local["PATH"] = os.pathsep.join([*image.path, os.environ.get("PATH", "")])
         cwd = mounts.get(image.workdir, image.cwd)
         with open(log, "ab") as out:
@@ -212,6 +254,7 @@ class Cluster:
                 stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         self.processes.append(process)
+        self.api.add(pod, self.namespace, labels, container["name"], process.pid)
         return process
 
     def run_pod(self, item: Rendered, deadline: float) -> str:
@@ -220,7 +263,7 @@ class Cluster:
         assert spec is not None
         log = self.root / f"{item.name}.log"
         for _, container in containers(spec):
-            process = self.start(item.name, spec, container, log)
+            process = self.start(item.name, pod_labels(item), spec, container, log)
             try:
                 code = process.wait(timeout=max(1.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
@@ -343,24 +386,26 @@ def installed(database: Database, root: Path) -> Iterator[Cluster]:
     ports = {name: free_port() for name in SERVICES}
     items = render(CHART, dry_run_values(database, ports, free_port()))
     namespace = str(next(i for i in items if i.kind == "Service").obj["metadata"]["namespace"])
-    cluster = Cluster(items, root, namespace)
     users: list[str] = []
-    try:
-        mysql_first_start(cluster, database)
-        auth = one(items, "ConfigMap", next(i.name for i in items if i.kind == "StatefulSet"))
-        users = re.findall(r"CREATE USER '(\w+)'", auth.obj["data"]["bench-users.sh"])
-        seed = one(items, "Job", next(i.name for i in items if i.name.endswith("-seed")))
-        cluster.run_pod(seed, time.monotonic() + seed.obj["spec"]["activeDeadlineSeconds"])
-        for item in items:
-            spec = pod_spec(item)
-            if spec and item.kind == "Deployment" and pod_labels(item).get(COMPONENT) == "web":
-                (container,) = spec["containers"]
-                cluster.start(item.name, spec, container, root / f"{item.name}.log")
-        yield cluster
-    finally:
-        cluster.stop_all()
-        for user in users:
-            database.execute(f"DROP USER IF EXISTS '{user}'@'%'")
+    with MetricsApi(items).serving() as api:
+        cluster = Cluster(items, root, namespace, api)
+        try:
+            mysql_first_start(cluster, database)
+            auth = one(items, "ConfigMap", next(i.name for i in items if i.kind == "StatefulSet"))
+            users = re.findall(r"CREATE USER '(\w+)'", auth.obj["data"]["bench-users.sh"])
+            seed = one(items, "Job", next(i.name for i in items if i.name.endswith("-seed")))
+            cluster.run_pod(seed, time.monotonic() + seed.obj["spec"]["activeDeadlineSeconds"])
+            for item in items:
+                spec = pod_spec(item)
+                labels = pod_labels(item) if spec else {}
+                if spec and item.kind == "Deployment" and labels.get(COMPONENT) == "web":
+                    (container,) = spec["containers"]
+                    cluster.start(item.name, labels, spec, container, root / f"{item.name}.log")
+            yield cluster
+        finally:
+            cluster.stop_all()
+            for user in users:
+                database.execute(f"DROP USER IF EXISTS '{user}'@'%'")
 
 
 def run(cluster: Cluster) -> str:
@@ -370,7 +415,8 @@ def run(cluster: Cluster) -> str:
     assert spec is not None
     (container,) = spec["containers"]
     for replica in range(workers.obj["spec"]["replicas"]):
-        cluster.start(f"{workers.name}-{replica}", spec, container, cluster.root / "workers.log")
+        pod = f"{workers.name}-{replica}"
+        cluster.start(pod, pod_labels(workers), spec, container, cluster.root / "workers.log")
     job = one(cluster.items, "Job", RUN_JOB)
     return cluster.run_pod(job, time.monotonic() + job.obj["spec"]["activeDeadlineSeconds"])
 

@@ -11,6 +11,7 @@ import yaml
 from chartlib import (
     CHART,
     RELEASE,
+    RUN,
     RUN_ID,
     RUN_JOB,
     SERVICES,
@@ -18,6 +19,7 @@ from chartlib import (
     one,
     pod_spec,
     render,
+    render_files,
     with_images,
 )
 
@@ -64,6 +66,22 @@ def test_a_new_id_restarts_the_workers_and_the_same_id_does_not() -> None:
         return str(workers["spec"]["template"]["metadata"]["annotations"]["bench/run"])
 
     assert annotation("a") == annotation("a") != annotation("b")
+
+
+def test_the_notes_follow_the_run(default_render: list[Rendered]) -> None:
+    """NOTES.txt names the run's own Job and folder and waits as long as its deadline; without
+    a run id it says how to start one; in ui mode it gives every service's URL."""
+    notes = render_files(values=with_images(RUN))["bench/templates/NOTES.txt"]
+    deadline = one(default_render, "Job", RUN_JOB).obj["spec"]["activeDeadlineSeconds"]
+    assert f"logs --follow job/{RUN_JOB}\n" in notes
+    assert f"--timeout={deadline}s job/{RUN_JOB}\n" in notes
+    assert f"/results/{RUN_ID}/" in notes
+    idle = render_files(values=with_images())["bench/templates/NOTES.txt"]
+    assert "--set locust.run.id=" in idle
+    assert "job/" not in idle
+    ui = render_files(values=with_images({"locust": {"mode": "ui"}}))["bench/templates/NOTES.txt"]
+    for name in SERVICES:
+        assert f"http://{RELEASE}-{name}:8000\n" in ui
 
 
 def test_the_seed_hook_fails_fast_and_before_helm_gives_up(default_render: list[Rendered]) -> None:

@@ -420,7 +420,14 @@ def test_the_run_measures_every_service(
         deployment = pod_spec(one(items, "Deployment", f"{RELEASE}-{name}"))
         (server,) = deployment["containers"]  # type: ignore[index]
         assert f"--meta=stack.{name}={STACKS[name]}" in args
-        assert f"--meta=cpu_limit.{name}={server['resources']['limits']['cpu']}" in args
+        # Its CPU budget: every replica's CPU limit, in cores.
+        replicas = one(items, "Deployment", f"{RELEASE}-{name}").obj["spec"]["replicas"]
+        cores = replicas * quantity(server["resources"]["limits"]["cpu"])
+        assert f"--cpu-allowance={name}={float(cores):g}" in args
+        # The run's conditions, the same for all four (the chart refuses unequal services).
+        env = env_map(server)
+        for variable in ("WEB_CONCURRENCY", "DB_POOL_SIZE"):
+            assert f"--label={variable.lower()}={env[variable]['value']}" in args
     workers = one(items, "Deployment", f"{RELEASE}-locust-worker")
     replicas = workers.obj["spec"]["replicas"]
     assert replicas > 0
@@ -437,14 +444,14 @@ def test_the_run_measures_every_service(
 
 
 def test_the_run_alone_reads_the_api(default_render: list[Rendered]) -> None:
-    """Its ServiceAccount may get and list pods and their metrics in the namespace, no more."""
+    """Its ServiceAccount may get and list the pods' metrics in the namespace, no more (not
+    even the pods); without serviceCpu, it has none and mounts no token."""
     spec = pod_spec(one(default_render, "Job", RUN_JOB))
     assert spec is not None
     assert spec["serviceAccountName"] == f"{RELEASE}-run"
     assert spec["automountServiceAccountToken"] is True
     role = one(default_render, "Role", f"{RELEASE}-run").obj
     assert role["rules"] == [
-        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]},
         {"apiGroups": ["metrics.k8s.io"], "resources": ["pods"], "verbs": ["get", "list"]},
     ]
     binding = one(default_render, "RoleBinding", f"{RELEASE}-run").obj
@@ -464,6 +471,8 @@ def test_the_run_alone_reads_the_api(default_render: list[Rendered]) -> None:
     spec = pod_spec(one(items, "Job", RUN_JOB))
     assert spec is not None
     assert spec["automountServiceAccountToken"] is False
+    (container,) = spec["containers"]
+    assert not [arg for arg in container["args"] if arg.startswith("--cpu-from=")]
 
 
 @pytest.mark.parametrize("scenario", ["default", "aks"])
