@@ -223,11 +223,11 @@ def loadtest(session: nox.Session) -> None:
 def helm(session: nox.Session) -> None:
     """The Helm charts offline: lint, render, validate, policy scan, and a dry run of the
     install on this machine (`-- -k "not dry_run"` leaves the dry run out)."""
+    # The dry run starts the services (mysqlclient builds) and the kit's database.
+    require(session, HEADERS, SERVER)
     tests = nox.project.load_toml(ROOT / "deploy/helm/tests/pyproject.toml")
     # The dry run runs the rendered loadtest containers here, with the kit's database.
-    session.install("--require-hashes", "-r", "loadtest/requirements.txt")
-    session.install("--no-deps", "-e", "./loadtest")
-    session.install(*nox.project.dependency_groups(PYPROJECT, "contract"))
+    install_loadtest(session)
     session.install(*nox.project.dependency_groups(tests, "lint"))
     # The tests import deploy/images.py and deploy/aks/cost.py: mypy checks them too.
     session.run("mypy", "--config-file", "deploy/helm/tests/pyproject.toml", "deploy/helm/tests")
