@@ -23,6 +23,7 @@ from loadtest.verdict import (
     CONTENDED,
     CPU,
     GENERATOR_BOUND,
+    STACKS,
     Measure,
     Question,
     capacity_measure,
@@ -371,7 +372,10 @@ def _database(report: Report, out: Path) -> list[str]:
     )
     lines += [
         "The pool ceiling is the pool's connections (per worker, times the workers) over the "
-        "added round trip: no more lookups per second can be in flight, whatever the stack.",
+        "time a lookup takes at light load (the fastest service's p50 at its lightest "
+        "sustained rate, the added round trip included): no more lookups per second get a "
+        "connection, whatever the stack. Reaching "
+        f"{POOL_BOUND_AT:.0%} of it, a service is limited by its pool.",
         "",
         *_proxy_table(summary, groups),
         *_sizing(report, groups),
@@ -387,15 +391,28 @@ def _database(report: Report, out: Path) -> list[str]:
 
 
 def _ceiling(summary: Summary, condition: Condition) -> float | None:
-    """The most lookups per second the pool lets through at this latency (None: unbounded or
-    unknown)."""
-    if not condition.db_latency_ms:
-        return None
+    """The most lookups per second the pool lets through under this condition: its
+    connections over the time one lookup takes at light load (None: unknown).
+
+    The time is the lowest, over the services, of the median over the rounds of the p50 at the
+    lightest sustained rate: an upper bound on how long a lookup holds its connection (the
+    HTTP exchange is in it), so the ceiling errs low, never high.
+    """
     pool = condition.db_pool_size or _label_int(summary, "db_pool_size")
     workers = _label_int(summary, "web_concurrency") or 1
-    if pool is None:
+    hold = _light_p50(summary, condition)
+    if pool is None or not hold:
         return None
-    return pool * workers * 1000 / condition.db_latency_ms
+    return pool * workers * 1000 / hold
+
+
+def _light_p50(summary: Summary, condition: Condition) -> float | None:
+    medians = []
+    for cell in summary.row(condition):
+        values = sorted(v for r in cell.rounds if (v := r.light_p50) is not None)
+        if values:
+            medians.append(values[len(values) // 2])
+    return min(medians, default=None)
 
 
 def _per_core(summary: Summary, value: float | None) -> float | None:
@@ -435,24 +452,27 @@ def _database_sentence(
                 f"{best.target} ({stack}) from {at_base:,.0f} to {at_worst:,.0f} req/s "
                 f"({(at_worst / at_base - 1):+.0%})"
             )
-    ceiling = ceilings[-1]
-    limit = ""
-    if ceiling:
-        top = max(((_absolute(c) or 0.0, c) for c in summary.row(worst)), key=lambda kv: kv[0])
-        share = top[0] / ceiling
-        who = (
-            "the pool, not the stack, is the limit"
-            if share >= POOL_BOUND_AT
-            else ("the stack, not the pool, is the limit")
+    limits = []
+    for (_, condition), ceiling in zip(groups, ceilings, strict=True):
+        if not ceiling:
+            continue
+        top = max((_absolute(c) or 0.0 for c in summary.row(condition)), default=0.0)
+        share = top / ceiling
+        who = "the pool" if share >= POOL_BOUND_AT else "the stack"
+        limits.append(
+            f"at +{condition.db_latency_ms or 0:g} ms the pool lets through {ceiling:,.0f} "
+            f"lookups/s and the fastest service reached {share:.0%} of it: {who} is the limit"
         )
-        limit = (
-            f"; there the pool allows at most {ceiling:,.0f} lookups/s, and the fastest, "
-            f"{top[1].target}, reached {share:.0%} of it: {who}"
-        )
+    limit = (
+        " The pool's reach is its connections over a light-load lookup's p50 (which includes "
+        "the added round trip and the HTTP exchange, so it errs low): " + "; ".join(limits)
+        if limits
+        else ""
+    )
     moved = "; ".join(changes) if changes else "no stack's best service was measured at both"
     return (
         f"Adding {worst.db_latency_ms:g} ms to every database round trip moves each stack's "
-        f"best `{base.scenario}` capacity: {moved}{limit}."
+        f"best `{base.scenario}` capacity: {moved}.{limit}{'.' if limits else ''}"
     )
 
 
@@ -509,18 +529,19 @@ def _sizing(report: Report, groups: Sequence[tuple[str, Condition]]) -> list[str
             continue
         cell, rate = max(rated, key=lambda kv: kv[1] or 0.0)
         assert rate is not None
-        busy = rate / workers * condition.db_latency_ms / 1000
+        hold = _light_p50(summary, condition) or condition.db_latency_ms
+        busy = rate / workers * hold / 1000
         lines.append(
             f"- At +{condition.db_latency_ms:g} ms, the fastest service ({cell.target}, "
-            f"{rate / workers:,.0f} req/s per worker) keeps {busy:.1f} connections busy on "
-            f"average (rate x round trip, Little's law): size the pool for at least "
-            f"{math.ceil(busy * 1.5)} per worker to leave room for bursts."
+            f"{rate / workers:,.0f} req/s per worker) keeps up to {busy:.1f} connections busy "
+            f"on average (rate x a light-load lookup's {hold:.3g} ms, Little's law): size the "
+            f"pool for at least {math.ceil(busy * 1.5)} per worker to leave room for bursts."
         )
     if not lines:
         return []
     return [
-        "What to size for: a worker needs at least its request rate times the database round "
-        "trip in connections, plus headroom.",
+        "What to size for: a worker needs at least its request rate times the time a lookup "
+        "holds a connection (the database round trip and the driver's work), plus headroom.",
         "",
         *lines,
         "",
@@ -549,9 +570,46 @@ def _pool_sweep(report: Report) -> list[str]:
         groups.sort(key=lambda g: g[1].db_pool_size or 0)
         title = f"`demo` at +{latency:g} ms ({measure.name})"
         ceilings = [_ceiling(summary, c) for _, c in groups]
+        lines += [_sweep_sentence(summary, latency, [c for _, c in groups]), ""]
         lines += [f"{title}:", ""]
         lines += _capacity_block(summary, groups, title=title, chart=None, ceilings=ceilings)
     return lines
+
+
+def _sweep_sentence(summary: Summary, latency: float, conditions: list[Condition]) -> str:
+    """Per stack, its best service at its best pool size: the capacity at each size, the
+    smallest pool within noise of that best, and a fall beyond it, if any."""
+    pools = [c.db_pool_size for c in conditions]
+    parts = []
+    for stack in STACKS:
+        rows = []
+        for target in summary.targets:
+            figures = [
+                cell.capacity if (cell := summary.cell(c, target)) else None for c in conditions
+            ]
+            if summary.stacks.get(target) == stack and any(figures):
+                rows.append((target, figures))
+        if not rows:
+            continue
+        target, figures = max(rows, key=lambda row: max(f.median for f in row[1] if f))
+        best = max((f for f in figures if f), key=lambda f: f.median)
+        enough = next(
+            pool
+            for pool, fig in zip(pools, figures, strict=True)
+            if fig is not None and fig.overlaps(best)
+        )
+        values = ", ".join("-" if f is None else f"{f.median:,.0f}" for f in figures)
+        part = f"{target} ({stack}) {values}, within noise of its best from {enough} connections"
+        largest = figures[-1]
+        if largest is not None and not largest.overlaps(best):
+            part += f" but down to {largest.median:,.0f} with {pools[-1]}"
+        parts.append(part)
+    sizes = ", ".join(str(p) for p in pools)
+    unit = capacity_measure(summary).name
+    return (
+        f"At +{latency:g} ms, with pools of {sizes} connections, `demo` capacity ({unit}) "
+        f"is: {'; '.join(parts)}. Below those sizes the pool, not the stack, is the limit."
+    )
 
 
 # CPU per request --------------------------------------------------------------------------

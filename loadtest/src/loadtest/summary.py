@@ -89,6 +89,16 @@ class Round:
         return step is not None and self.local and is_contended(step)
 
     @property
+    def light_p50(self) -> float | None:
+        """p50 (ms) at the lightest sustained offered rate: how long one lookup takes when
+        nothing queues, which is longer than it holds a pooled connection (the HTTP exchange
+        is in it too)."""
+        steps = [s for s in self.search.steps if s.offered_rps is not None and s.sustained]
+        if not steps:
+            return None
+        return min(steps, key=lambda s: s.offered_rps or 0.0).latency_ms.p50
+
+    @property
     def cpu_us(self) -> float | None:
         """Service CPU per request at the highest sustained load."""
         step = self.sustained
