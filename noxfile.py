@@ -109,7 +109,8 @@ def require(session: nox.Session, *needs: Callable[[], str | None]) -> None:
         session.error(
             "this machine lacks what the session needs:\n"
             + "".join(f"  - {problem}\n" for problem in missing)
-            + f"Install them with `sudo {SYSTEM_PACKAGES}` (apt-get: {packages})"
+            + f"Install them with `{SYSTEM_PACKAGES}` (apt-get, through sudo unless root): "
+            + packages
         )
 
 
