@@ -315,6 +315,7 @@ def perf(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def perf_tests(session: nox.Session) -> None:
     """perf's own tests: summary, targets, ladder, report from recorded numbers; the wrk script."""
+    require(session, SERVER, WRK)
     session.install(*nox.project.dependency_groups(PYPROJECT, "perf"))
     session.run("python", "-m", "pytest", "perf/tests", *session.posargs)
 
