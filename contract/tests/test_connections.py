@@ -35,18 +35,24 @@ def test_password_and_time_zone_are_the_services_own(
     assert dup == database.lookup("dup")
 
 
+def test_pool_is_open_before_the_first_request(deployer: Deployer, service_name: str) -> None:
+    # Only /healthz is asked, which never touches the database: the pool opens on its own.
+    with deployer.deployed(service_name, wait_path="/healthz") as fresh:
+        filled = eventually(lambda: fresh.held_connections() >= POOL_SIZE, 2 * CONNECT_TIMEOUT)
+        held = fresh.held_connections()
+    assert filled, f"{held} of {POOL_SIZE} connections open before the first lookup"
+    assert held == POOL_SIZE
+
+
 def test_pool_is_filled_concurrently_when_the_worker_starts(
     deployer: Deployer, service_name: str
 ) -> None:
-    # Only /healthz is asked, which never touches the database: the pool opens on its own.
     # A handshake takes at least two replies (greeting, then the login's answer), each LATENCY
     # late: one after the other, the pool's connections are accepted at least that far apart.
     with deployer.deployed(service_name, wait_path="/healthz", latency=LATENCY) as fresh:
         filled = eventually(lambda: fresh.held_connections() >= POOL_SIZE, 2 * CONNECT_TIMEOUT)
-        held = fresh.held_connections()
         accepted = fresh.proxy.accepted[:POOL_SIZE]
-    assert filled, f"{held} of {POOL_SIZE} connections open before the first lookup"
-    assert held == POOL_SIZE
+    assert filled, f"{len(accepted)} of {POOL_SIZE} connections opened before the first lookup"
     spread = accepted[-1] - accepted[0]
     serial = (POOL_SIZE - 1) * 2 * LATENCY
     assert spread < serial / 2, f"connections opened over {spread:.2f} s, serially {serial:.1f} s"
