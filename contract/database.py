@@ -18,12 +18,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 import pymysql
 import pymysql.cursors
 
-from contract.mysqld import ThrowawayServer, throwaway_server
+from contract.mysqld import ThrowawayServer, TlsFiles, throwaway_server
 
 SCHEMA = Path(__file__).with_name("schema.sql")
 LOOKUP = "SELECT id, name, create_time, update_time FROM demo_data WHERE name = %s ORDER BY id"
@@ -56,12 +56,16 @@ class ServerAddress:
             password=unquote(parts.password or ""),
         )
 
-    def url(self, database: str) -> str:
-        """A ``mysql://`` URL for ``database``, as the services expect it."""
+    def url(self, database: str, **options: str) -> str:
+        """A ``mysql://`` URL for ``database``, as the services expect it; ``options`` are its
+        query (``ssl_mode="VERIFY_CA"`` gives ``?ssl-mode=VERIFY_CA``)."""
         login = quote(self.user, safe="")
         secret = quote(self.password, safe="")
         credentials = f"{login}:{secret}" if secret else login
-        return f"mysql://{credentials}@{self.host}:{self.port}/{database}"
+        query = urlencode({key.replace("_", "-"): value for key, value in options.items()})
+        return f"mysql://{credentials}@{self.host}:{self.port}/{database}" + (
+            f"?{query}" if query else ""
+        )
 
     def connect(self, database: str | None = None, **kwargs: Any) -> pymysql.Connection[Any]:
         return pymysql.connect(
@@ -94,6 +98,11 @@ class Database:
         """The admin URL of the scratch database (may write; the seeder uses it)."""
         return self.server.url(self.name)
 
+    @property
+    def tls(self) -> TlsFiles | None:
+        """The CA files of the kit's own server (None with ``DATABASE_URL``: not ours to know)."""
+        return self.process.tls if self.process else None
+
     def connect(self, **kwargs: Any) -> pymysql.Connection[Any]:
         """A new admin connection to the scratch database."""
         return self.server.connect(self.name, **kwargs)
@@ -103,13 +112,18 @@ class Database:
             cursor.execute(sql, args)
             return list(cursor.fetchall())
 
-    def create_reader(self, prefix: str = "svc", password: str | None = None) -> ServerAddress:
+    def create_reader(
+        self, prefix: str = "svc", password: str | None = None, *, require_tls: bool = False
+    ) -> ServerAddress:
         """Create a least-privilege login (SELECT on demo_data only) and return it.
 
         One user per started service makes the server's own connection count per service exact.
-        ``reader.url(database.name)`` is the URL a service gets.
+        ``reader.url(database.name)`` is the URL a service gets. ``require_tls``: the server
+        refuses the login over a plaintext connection (``REQUIRE SSL``).
         """
-        return self._create_user(prefix, [f"SELECT ON `{self.name}`.`demo_data`"], password)
+        return self._create_user(
+            prefix, [f"SELECT ON `{self.name}`.`demo_data`"], password, require_tls=require_tls
+        )
 
     def create_owner(self, prefix: str) -> ServerAddress:
         """Create a login with every privilege on this database, plus PROCESS, and return it.
@@ -119,12 +133,18 @@ class Database:
         return self._create_user(prefix, [f"ALL PRIVILEGES ON `{self.name}`.*", "PROCESS ON *.*"])
 
     def _create_user(
-        self, prefix: str, grants: Sequence[str], password: str | None = None
+        self,
+        prefix: str,
+        grants: Sequence[str],
+        password: str | None = None,
+        *,
+        require_tls: bool = False,
     ) -> ServerAddress:
         user = f"{prefix[:16]}_{secrets.token_hex(4)}"
         password = secrets.token_urlsafe(12) if password is None else password
+        require = " REQUIRE SSL" if require_tls else ""
         with self.connect() as conn, conn.cursor() as cursor:
-            cursor.execute("CREATE USER %s@'%%' IDENTIFIED BY %s", (user, password))
+            cursor.execute(f"CREATE USER %s@'%%' IDENTIFIED BY %s{require}", (user, password))
             for grant in grants:
                 cursor.execute(f"GRANT {grant} TO %s@'%%'", (user,))
         self._users.append(user)

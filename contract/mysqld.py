@@ -5,7 +5,9 @@ port on 127.0.0.1, root without a password, everything removed on exit. Works wi
 ``mariadbd`` (``mariadb-install-db``) and with MySQL's ``mysqld`` (``--initialize-insecure``).
 Its default time zone is not UTC (``TIME_ZONE``), so a client that relies on the server's zone
 instead of setting its own (CONTRACT.md: the connection's ``time_zone`` is ``+00:00``) reads
-its ``TIMESTAMP`` columns shifted, and the tests see it.
+its ``TIMESTAMP`` columns shifted, and the tests see it. It offers TLS with a certificate for
+127.0.0.1 and localhost signed by a CA made at start (``tls``), beside a second CA that signed
+nothing of it, so a client that checks the certificate against the wrong CA must fail.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pymysql
@@ -40,6 +43,59 @@ and the fault tests kill connections and set read_only and time_zone globally fo
 
 class ServerUnavailableError(RuntimeError):
     """No server could be found or started."""
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """PEM files of a throw-away TLS set-up: the server's CA, its certificate and key, and a
+    second CA that signed nothing the server presents."""
+
+    ca: Path
+    cert: Path
+    key: Path
+    other_ca: Path
+
+
+def make_tls_files(folder: Path) -> TlsFiles:
+    """Two self-signed CAs and a server certificate (127.0.0.1, localhost) signed by the first,
+    made by the ``openssl`` command line; valid for a day."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise ServerUnavailableError("no openssl command: the kit's server offers TLS with it")
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def run(*args: str) -> None:
+        result = subprocess.run([openssl, *args], capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise ServerUnavailableError(f"openssl {args[0]} failed:\n{result.stderr}")
+
+    for name in ("ca", "other-ca"):
+        run(
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-subj", f"/CN=contract kit {name}",
+            "-keyout", str(folder / f"{name}.key"), "-out", str(folder / f"{name}.pem"),
+        )  # fmt: skip
+    run(
+        "req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+        "-keyout", str(folder / "server.key"), "-out", str(folder / "server.csr"),
+    )  # fmt: skip
+    extensions = folder / "server.ext"
+    extensions.write_text(
+        "subjectAltName = IP:127.0.0.1, DNS:localhost\n"
+        "basicConstraints = CA:FALSE\n"
+        "extendedKeyUsage = serverAuth\n"
+    )
+    run(
+        "x509", "-req", "-days", "1", "-in", str(folder / "server.csr"),
+        "-CA", str(folder / "ca.pem"), "-CAkey", str(folder / "ca.key"), "-CAcreateserial",
+        "-extfile", str(extensions), "-out", str(folder / "server.pem"),
+    )  # fmt: skip
+    return TlsFiles(
+        ca=folder / "ca.pem",
+        cert=folder / "server.pem",
+        key=folder / "server.key",
+        other_ca=folder / "other-ca.pem",
+    )
 
 
 def find_server() -> tuple[Path, bool]:
@@ -92,6 +148,7 @@ class ThrowawayServer:
         datadir = root / "data"
         _initialise(self.binary, self.is_mariadb, datadir, user_args)
         self.host, self.port = "127.0.0.1", free_port()
+        self.tls = make_tls_files(root / "tls")
         self.log = root / "server.log"
         self.command = [
             str(self.binary),
@@ -109,6 +166,9 @@ class ThrowawayServer:
             # Throw-away data: durability buys nothing and costs seeding time.
             "--innodb-flush-log-at-trx-commit=0",
             "--local-infile=1",
+            f"--ssl-ca={self.tls.ca}",
+            f"--ssl-cert={self.tls.cert}",
+            f"--ssl-key={self.tls.key}",
             *user_args,
         ]
         if not self.is_mariadb:

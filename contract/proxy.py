@@ -2,8 +2,9 @@
 
 Each service under test reaches MySQL only through its own proxy, so a test can slow the
 database down (``delay``), make it stop answering (``stall``), turn it into a server that
-accepts TCP and never greets (``mute``) or take it away (``cut``) for one service without
-touching the server or the other services. It also tells what it sees: how many links have a
+accepts TCP and never greets (``mute``), take it away (``cut``), or let one query's connection
+die under it (``kill_next_query``) for one service without touching the server or the other
+services. It also tells what it sees: how many links have a
 reply held back right now (``held``) and when each connection was accepted (``accepted``).
 The proxy runs an asyncio loop in a daemon thread; its controls are plain attribute writes and
 thread-safe calls.
@@ -30,10 +31,16 @@ class DelayProxy:
     bandwidth limit: chunks are delayed in parallel and stay in order).
     """
 
-    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+    def __init__(self, upstream_host: str, upstream_port: int, host: str = "127.0.0.1") -> None:
         self.upstream = (upstream_host, upstream_port)
+        self.host = host  # any of 127.0.0.0/8 on Linux, e.g. a name a certificate does not hold
         self.port = free_port()
         self.delay = 0.0
+        # How many connections kill_next_query has closed.
+        self.killed = 0
+        self._kill_marker: bytes | None = None
+        self._kill_hold = 0.0
+        self._kills_left = 0
         # time.monotonic() of every connection accepted, in order (muted ones included).
         self.accepted: list[float] = []
         self._stalled = False
@@ -49,7 +56,7 @@ class DelayProxy:
 
     @property
     def address(self) -> tuple[str, int]:
-        return "127.0.0.1", self.port
+        return self.host, self.port
 
     @property
     def silent(self) -> int:
@@ -74,8 +81,18 @@ class DelayProxy:
         self.delay = 0.0
         self._stalled = False
         self._muted = False
+        self._kill_marker = None
         if self._server is None:
             self._call(self._listen())
+
+    def kill_next_query(self, marker: bytes, hold: float = 0.2, times: int = 1) -> None:
+        """The next data a client sends that holds ``marker`` (a query naming it) is held back
+        from the server for ``hold`` seconds, then its connection is closed on both sides: a
+        pooled connection that dies after checkout, while its query runs. ``times`` such
+        queries in a row, one per connection; then queries pass again."""
+        self._kill_hold = hold
+        self._kills_left = times
+        self._kill_marker = marker
 
     def stall(self) -> None:
         """Keep every connection open but forward nothing more from the database."""
@@ -97,7 +114,7 @@ class DelayProxy:
         asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=10)
 
     async def _listen(self) -> None:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
+        self._server = await asyncio.start_server(self._accept, self.host, self.port)
 
     async def _cut(self) -> None:
         if self._server is not None:
@@ -188,6 +205,13 @@ class DelayProxy:
         sender = asyncio.create_task(deliver())
         try:
             while data := await reader.read(CHUNK):
+                if not delayed and self._kill_marker is not None and self._kill_marker in data:
+                    self._kills_left -= 1
+                    if not self._kills_left:
+                        self._kill_marker = None
+                    await asyncio.sleep(self._kill_hold)
+                    self.killed += 1
+                    break  # the link ends: _accept closes both sides, the query never arrives
                 queue.put_nowait((loop.time() + (self.delay if delayed else 0.0), data))
                 if delayed:
                     waiting += 1

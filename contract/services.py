@@ -54,6 +54,8 @@ CONTRACT_VARIABLES = (
     "DB_CONNECT_TIMEOUT",
     "DB_QUERY_TIMEOUT",
     "ACCESS_LOG",
+    "WORKER_MODEL",
+    "WORKER_THREADS",
 )
 
 
@@ -204,20 +206,21 @@ def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
         os.killpg(process.pid, signum)
 
 
-@contextmanager
-def run_service(
+def start_service(
     spec: ServiceSpec,
     *,
     database_url: str,
-    port: int | None = None,
+    port: int | str | None = None,
     env: Mapping[str, str] | None = None,
     cpus: Collection[int] | None = None,
-    wait_path: str = "/readyz",
     log_dir: Path | None = None,
-) -> Iterator[RunningService]:
-    """Start ``spec`` by its Dockerfile CMD; yield once ``wait_path`` answers 200; stop it."""
+) -> RunningService:
+    """Start ``spec`` by its Dockerfile CMD and return at once (the caller waits and stops it).
+
+    ``port`` is passed as PORT as it is (a string may be one the service must refuse).
+    """
     venv = ensure_environment(spec)
-    port = port or free_port()
+    port = free_port() if port is None else port
     inherited = {k: v for k, v in os.environ.items() if k not in CONTRACT_VARIABLES}
     environ = {
         **inherited,
@@ -245,7 +248,24 @@ def run_service(
     if cpus:
         # Set before the server has had time to fork its workers, which inherit it.
         os.sched_setaffinity(process.pid, set(cpus))
-    service = RunningService(spec=spec, url=f"http://127.0.0.1:{port}", process=process, log=log)
+    return RunningService(spec=spec, url=f"http://127.0.0.1:{port}", process=process, log=log)
+
+
+@contextmanager
+def run_service(
+    spec: ServiceSpec,
+    *,
+    database_url: str,
+    port: int | None = None,
+    env: Mapping[str, str] | None = None,
+    cpus: Collection[int] | None = None,
+    wait_path: str = "/readyz",
+    log_dir: Path | None = None,
+) -> Iterator[RunningService]:
+    """Start ``spec`` by its Dockerfile CMD; yield once ``wait_path`` answers 200; stop it."""
+    service = start_service(
+        spec, database_url=database_url, port=port, env=env, cpus=cpus, log_dir=log_dir
+    )
     try:
         wait_until_answering(service, wait_path)
         yield service

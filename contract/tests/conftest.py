@@ -7,9 +7,10 @@ Tests never branch on the service's name.
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,7 +24,7 @@ from contract.database import Database, ServerAddress, provide_database
 from contract.fixtures import load_fixtures
 from contract.proxy import DelayProxy
 from contract.pytest_plugin import FIGURES, SPECS
-from contract.services import RunningService, ServiceSpec, run_service
+from contract.services import RunningService, ServiceSpec, run_service, start_service
 
 # Short timeouts keep the failure tests fast; the defaults are CONTRACT.md's business.
 TEST_ENV = {
@@ -183,34 +184,63 @@ class Deployer:
         muted: bool = False,
         latency: float = 0.0,
         password: str | None = None,
+        require_tls: bool = False,
+        url_options: Mapping[str, str] | None = None,
+        proxy_host: str = "127.0.0.1",
         **env: str,
     ) -> Iterator[Deployment]:
         """A fresh instance with its own proxy and MySQL user, for as long as the block runs.
 
         ``database_down`` and ``muted`` start it with its proxy cut or muted; ``latency`` is
         the proxy's delay from the start (the pool fill included); ``password`` the MySQL
-        user's (default: a random URL-safe one).
+        user's (default: a random URL-safe one); ``require_tls`` makes the server refuse that
+        user without TLS; ``url_options`` is DATABASE_URL's query (``{"ssl-mode": ...}``);
+        ``proxy_host`` the address the proxy listens on, the service's database host.
         """
         with ExitStack() as stack:
-            proxy = DelayProxy(self.database.server.host, self.database.server.port)
+            proxy = DelayProxy(self.database.server.host, self.database.server.port, proxy_host)
             stack.callback(proxy.close)
             if database_down:
                 proxy.cut()
             if muted:
                 proxy.mute()
             proxy.delay = latency
-            reader = self.database.create_reader(name, password=password)
+            reader = self.database.create_reader(name, password=password, require_tls=require_tls)
             host, port = proxy.address
+            database_url = replace(reader, host=host, port=port).url(
+                self.database.name, **(url_options or {})
+            )
             running = stack.enter_context(
                 run_service(
                     self.specs[name],
-                    database_url=replace(reader, host=host, port=port).url(self.database.name),
+                    database_url=database_url,
                     env={**TEST_ENV, **env},
                     wait_path=wait_path,
                     log_dir=self.log_dir,
                 )
             )
             yield Deployment(running=running, proxy=proxy, login=reader, database=self.database)
+
+    def refused(self, name: str, timeout: float, port: int | str | None = None, **env: str) -> str:
+        """Start a fresh instance meant to refuse its configuration; return its log once it
+        has exited (non-zero), or fail if it still runs after ``timeout`` seconds."""
+        reader = self.database.create_reader(name)
+        url = env.pop("DATABASE_URL", None) or reader.url(self.database.name)
+        running = start_service(
+            self.specs[name],
+            database_url=url,
+            port=port,
+            env={**TEST_ENV, **env},
+            log_dir=self.log_dir,
+        )
+        try:
+            code = running.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            running.stop()
+            pytest.fail(f"still running after {timeout:.0f} s:\n{running.log_tail()}")
+        log = running.log.read_text(errors="replace")
+        assert code != 0, f"exited with 0:\n{log}"
+        return log
 
     def close(self) -> None:
         self._stack.close()
