@@ -28,8 +28,14 @@ nox.options.reuse_venv = "yes"
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 PYTHON = "3.12"  # the images' Python
-# The kit's manifest names the services; the noxfile does not keep a second list.
-SERVICES = list(tomllib.loads((ROOT / "contract/services.toml").read_text()))
+# The kit's manifest names the targets, each a service folder in one model (`service`, else
+# the target's own name); the noxfile keeps no second list of the folders.
+SERVICES = list(
+    dict.fromkeys(
+        str(target.get("service", name))
+        for name, target in tomllib.loads((ROOT / "contract/services.toml").read_text()).items()
+    )
+)
 # The one list of system packages (README, "Set-up"; .ci/run calls it too).
 SYSTEM_PACKAGES = "scripts/install-system-packages"
 

@@ -1,4 +1,4 @@
-"""The kit's pytest plugin: ``--service NAME`` selects services; tests are parametrised by them.
+"""The kit's pytest plugin: ``--service NAME`` selects targets; tests are parametrised by them.
 
 Loaded with ``-p contract.pytest_plugin`` (pyproject's addopts), because options must be known
 before pytest reads the test folders' conftest files.
@@ -27,7 +27,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="NAME",
-        help="test only this service (repeatable); default: every service in services.toml",
+        help="test only this target, e.g. flask-threads (repeatable); default: every target "
+        "in services.toml",
     )
     parser.addoption(
         "--budget",

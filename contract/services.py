@@ -3,8 +3,8 @@
 One source of truth: the command is read from the last exec-form ``CMD`` of
 ``services/<name>/Dockerfile`` and run with the service folder as working directory (the
 image's ``WORKDIR`` holds the same files), in a virtual environment built by uv from nothing
-but ``services/<name>/requirements.txt``. The only per-service data the kit keeps is the extra
-environment in ``services.toml``.
+but ``services/<name>/requirements.txt``. ``services.toml`` lists the targets: a service folder
+in one concurrency model, with the environment that selects it; nothing else per service.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from contract.netutil import free_port
 REPO = Path(__file__).resolve().parent.parent
 SERVICES_DIR = REPO / "services"
 MANIFEST = Path(__file__).with_name("services.toml")
+MODELS = ("gevent", "asyncio", "threads")
 VENVS = Path(os.environ.get("CONTRACT_VENVS", REPO / ".venvs"))
 # The images run CPython 3.12; build the test environments with the same minor version.
 PYTHON = os.environ.get("SERVICE_PYTHON", "3.12")
@@ -65,14 +66,22 @@ class ServiceError(RuntimeError):
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """One service folder: its name, path, start command, extra environment, known issues."""
+    """One target: its name, folder, start command, extra environment, known issues, and the
+    service folder's name and concurrency model (a folder may be several targets)."""
 
     name: str
     path: Path
     command: tuple[str, ...]
     env: Mapping[str, str] = field(default_factory=dict)
-    # Contract test name -> why this stack cannot pass it (the plugin marks it xfail, strict).
+    # Contract test name -> why this target cannot pass it (the plugin marks it xfail, strict).
     known_issues: Mapping[str, str] = field(default_factory=dict)
+    service: str = ""  # the folder under services/; empty: the same as name
+    model: str = ""  # "gevent", "asyncio" or "threads"
+
+    @property
+    def folder(self) -> str:
+        """The service's name: its environment is built once for all its targets."""
+        return self.service or self.name
 
     @property
     def requirements(self) -> Path:
@@ -105,16 +114,20 @@ def dockerfile_command(dockerfile: Path) -> tuple[str, ...]:
 
 
 def discover(names: Collection[str] | None = None) -> list[ServiceSpec]:
-    """The services listed in ``services.toml`` (all, or those named), in manifest order."""
+    """The targets listed in ``services.toml`` (all, or those named), in manifest order."""
     manifest = tomllib.loads(MANIFEST.read_text())
     unknown = set(names or ()) - set(manifest)
     if unknown:
-        raise ServiceError(f"unknown service(s) {sorted(unknown)}; known: {list(manifest)}")
+        raise ServiceError(f"unknown target(s) {sorted(unknown)}; known: {list(manifest)}")
     specs = []
     for name, entry in manifest.items():
         if names and name not in names:
             continue
-        path = SERVICES_DIR / name
+        service = str(entry.get("service", name))
+        model = str(entry.get("model", ""))
+        if model not in MODELS:
+            raise ServiceError(f"{MANIFEST.name}: [{name}] model must be one of {MODELS}")
+        path = SERVICES_DIR / service
         specs.append(
             ServiceSpec(
                 name=name,
@@ -122,6 +135,8 @@ def discover(names: Collection[str] | None = None) -> list[ServiceSpec]:
                 command=dockerfile_command(path / "Dockerfile"),
                 env={str(k): str(v) for k, v in entry.get("env", {}).items()},
                 known_issues={str(k): str(v) for k, v in entry.get("known_issues", {}).items()},
+                service=service,
+                model=model,
             )
         )
     return specs
@@ -130,11 +145,11 @@ def discover(names: Collection[str] | None = None) -> list[ServiceSpec]:
 def ensure_environment(spec: ServiceSpec) -> Path:
     """A virtualenv built only from the service's pins, cached by their hash."""
     digest = hashlib.sha256(spec.requirements.read_bytes()).hexdigest()[:12]
-    venv = VENVS / f"{spec.name}-{digest}"
+    venv = VENVS / f"{spec.folder}-{digest}"
     marker = venv / ".complete"
     VENVS.mkdir(parents=True, exist_ok=True)
     # Parallel sessions (contract and bench) must not build the same venv twice at once.
-    with open(VENVS / f".{spec.name}.lock", "w") as lock:
+    with open(VENVS / f".{spec.folder}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not marker.exists():
             uv = find_uv_bin()

@@ -56,8 +56,8 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "bench"
 README = ROOT / "README.md"
-# The question the project answers: which concurrency model each service stands for.
-STACKS = {"django": "gevent", "flask": "gevent", "fastapi": "asyncio", "starlette": "asyncio"}
+# The question the project answers: which concurrency model each target stands for.
+STACKS = {spec.name: spec.model for spec in discover()}
 COMMAND_TIMEOUT = 3600  # seconds for one `loadtest run`; the plans below need a fraction of it
 ALL = ("demo", "demo-hit", "idle")
 DEFAULT_POOL = 10  # CONTRACT.md's DB_POOL_SIZE default

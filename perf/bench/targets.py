@@ -22,15 +22,18 @@ BLOG = PERF / "blog"
 
 GUNICORN_GEVENT, UVICORN_UVLOOP = "gunicorn + gevent", "uvicorn + uvloop"
 MYSQLCLIENT_GREENIFY = "mysqlclient + greenify"
+GUNICORN_GTHREAD, MYSQLCLIENT_THREADS = "gunicorn gthread", "mysqlclient (threads)"
 # Each service's stack, as the ladder names its layers:
 # (stack, server, framework, driver, data library).
 SERVICE_LAYERS = {
     "django": ("gevent", GUNICORN_GEVENT, "Django", MYSQLCLIENT_GREENIFY, "Django ORM"),
+    "django-threads": ("threads", GUNICORN_GTHREAD, "Django", MYSQLCLIENT_THREADS, "Django ORM"),
     "flask": ("gevent", GUNICORN_GEVENT, "Flask", MYSQLCLIENT_GREENIFY, "dataset"),
+    "flask-threads": ("threads", GUNICORN_GTHREAD, "Flask", MYSQLCLIENT_THREADS, "dataset"),
     "fastapi": ("asyncio", UVICORN_UVLOOP, "FastAPI", "aiomysql", "databases"),
     "starlette": ("asyncio", UVICORN_UVLOOP, "Starlette", "aiomysql", "databases"),
 }
-FLOOR_OF_STACK = {"gevent": "floor-gevent", "asyncio": "floor-asyncio"}
+FLOOR_OF_STACK = {"gevent": "floor-gevent", "asyncio": "floor-asyncio", "threads": "floor-gthread"}
 
 # The services' uvicorn settings that change the per-request work (services/*/app/__main__.py).
 UVICORN = (
@@ -99,7 +102,7 @@ def build_targets(selected: Sequence[str] | None = None) -> list[Target]:
     for name, spec in services.items():
         stack, server, framework, driver, library = SERVICE_LAYERS[name]
         role = Role(
-            name, "service", stack, name, FLOOR_OF_STACK[stack], f"blog-{name}",
+            name, "service", stack, spec.folder, FLOOR_OF_STACK[stack], f"blog-{spec.folder}",
             server, framework, driver, library,
         )  # fmt: skip
         targets.append(Target(role, spec, free_port()))
@@ -114,7 +117,7 @@ def build_targets(selected: Sequence[str] | None = None) -> list[Target]:
             FLOOR_WORKER="gevent", FLOOR_DRIVER="pymysql",
         ),
         _floor(
-            "floor-gthread", "threads", "wsgi", "gunicorn gthread", "mysqlclient (threads)",
+            "floor-gthread", "threads", "wsgi", GUNICORN_GTHREAD, MYSQLCLIENT_THREADS,
             FLOOR_WORKER="gthread", FLOOR_DRIVER="mysqlclient",
         ),
         _floor(
