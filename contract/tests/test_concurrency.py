@@ -1,9 +1,10 @@
 """A worker really serves many requests at once, and never holds more connections than its pool.
 
-The cooperation test is the proof that greenify works for the gevent services (and that nothing
-blocks the event loop for the asyncio ones): with latency added between the service and MySQL,
-N concurrent lookups must take about one round trip, not N. Its bound is relative to a single
-lookup timed in the same test, so it holds on a machine of any speed.
+The cooperation test is the proof that greenify works in gevent mode (that nothing blocks the
+event loop in asyncio, that the driver lets other threads run in thread mode): with latency
+added between the service and MySQL, N concurrent lookups must take about one round trip, not
+N. Its bound is relative to a single lookup timed in the same test, so it holds on a machine of
+any speed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from contract.fixtures import PROBE_NAMES
 from contract.tests.conftest import CONNECT_TIMEOUT, POOL_SIZE, Deployer, Deployment, eventually
 
 DELAY = 0.25
-CONCURRENT = 8  # below the pool size: the test is about the worker, not the pool
+# Below the pool size, and so below WORKER_THREADS in thread mode (its default is the pool size):
+# the test is about the worker, not the pool or the threads.
+CONCURRENT = 8
 LOAD = 300
 COLD_START = 64
 WORKERS = 2

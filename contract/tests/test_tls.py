@@ -104,3 +104,18 @@ def test_no_tls_asked_works_against_a_server_that_offers_it(
         response = client.get(demo_path(NAME))
     assert response.status_code == 200, response.text
     assert response.json() == database.lookup(NAME)
+
+
+@pytest.mark.parametrize("options", [{}, {"ssl-mode": "disabled"}], ids=["default", "disabled"])
+def test_disabled_is_plaintext(
+    deployer: Deployer, database: Database, service_name: str, options: dict[str, str]
+) -> None:
+    """DISABLED, the default, asks for no TLS: a login the server accepts only over TLS fails."""
+    _tls(database)
+    deployed = deployer.deployed(
+        service_name, wait_path="/healthz", require_tls=True, url_options=options
+    )
+    with deployed as fresh, fresh.client() as client:
+        response = client.get(demo_path(NAME))
+    assert response.status_code == 503, response.text
+    assert response.json() == ERRORS["database_unavailable"].body
