@@ -27,6 +27,8 @@ POOLS = (
     ("flask", "Standard_D8as_v5", 1),
     ("fastapi", "Standard_D8as_v5", 1),
     ("starlette", "Standard_D8as_v5", 1),
+    ("djangothread", "Standard_D8as_v5", 1),
+    ("flaskthreads", "Standard_D8as_v5", 1),
     ("mysql", "Standard_D16as_v5", 1),
     ("load8v5", "Standard_D8as_v5", 4),
     ("load8v3", "Standard_D8s_v3", 4),

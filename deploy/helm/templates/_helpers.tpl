@@ -55,7 +55,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 The services, by alias (the dependencies in Chart.yaml), in report order.
 */}}
 {{- define "bench.serviceAliases" -}}
-{{- toJson (list "django" "flask" "fastapi" "starlette") }}
+{{- toJson (list "django" "django-threads" "flask" "flask-threads" "fastapi" "starlette") }}
 {{- end }}
 
 {{/*

@@ -30,6 +30,12 @@ CHART = REPO / "deploy" / "helm"
 SUBCHARTS = {name: CHART / "charts" / name for name in ("service", "mysql", "locust")}
 SERVICES_DIR = REPO / "services"
 SERVICES = ("django", "flask", "fastapi", "starlette")
+# The umbrella's aliases of charts/service, in report order (Chart.yaml): each service, and Django
+# and Flask again in thread mode, from their own images (off by default, on in values-aks.yaml).
+THREADS = {"django-threads": "django", "flask-threads": "flask"}
+ALIASES = ("django", "django-threads", "flask", "flask-threads", "fastapi", "starlette")
+# Each alias's AKS pool (values-aks.yaml): its name, without the hyphen, cut to AKS's 12 characters.
+AKS_POOLS = {alias: alias.replace("-", "")[:12] for alias in ALIASES}
 AKS_VALUES = CHART / "values-aks.yaml"
 RELEASE = "bench"
 NAMESPACE = "bench"
@@ -287,3 +293,16 @@ def selector_matches(selector: Manifest, labels: Mapping[str, str]) -> bool:
         if operator == "DoesNotExist" and key in labels:
             return False
     return True
+
+
+def image_of(alias: str) -> str:
+    """The service (and image) an alias runs: a thread-mode alias runs its service's image."""
+    return THREADS.get(alias, alias)
+
+
+def enabled_services(values: Mapping[str, Any]) -> tuple[str, ...]:
+    """The aliases a render with ``values`` holds: the four services, and the thread-mode ones
+    where enabled (values-aks.yaml)."""
+    return tuple(
+        alias for alias in ALIASES if (values.get(alias) or {}).get("enabled", alias not in THREADS)
+    )

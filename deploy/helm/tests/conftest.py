@@ -12,6 +12,7 @@ from chartlib import (
     SUBCHARTS,
     ZONE,
     Rendered,
+    enabled_services,
     load_values,
     merge,
     render,
@@ -24,6 +25,8 @@ from chartlib import (
 SCENARIOS = ("default", "aks", *(f"{name}-alone" for name in SERVICES))
 # The AKS install of the README: values-aks.yaml, the images, the zone; then a run.
 AKS = merge(load_values(AKS_VALUES), {"global": {"zone": ZONE}})
+# The services (aliases) each umbrella scenario runs: the four, and all six on AKS.
+SCENARIO_SERVICES = {"default": enabled_services({}), "aks": enabled_services(AKS)}
 
 
 def render_scenario(scenario: str) -> list[Rendered]:

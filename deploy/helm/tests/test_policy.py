@@ -43,12 +43,15 @@ from chartlib import (
     with_images,
     workloads,
 )
-from conftest import SCENARIOS
+from conftest import SCENARIO_SERVICES, SCENARIOS
 
 UI = "locust-ui"
 RUN_VALUES = RUN
 # Each service's stack, as the report must name it (nox -s bench passes the same).
-STACKS = {"django": "gevent", "flask": "gevent", "fastapi": "asyncio", "starlette": "asyncio"}
+STACKS = {
+    "django": "gevent", "django-threads": "threads", "flask": "gevent", "flask-threads": "threads",
+    "fastapi": "asyncio", "starlette": "asyncio",
+}  # fmt: skip
 ALL_SCENARIOS = (*SCENARIOS, UI)
 LONG_RUNNING = {"Deployment", "StatefulSet", "DaemonSet"}
 # A credential's variable; NAME_FILE holds a path to one (in a mounted Secret), not the value.
@@ -340,10 +343,11 @@ def test_network_policies_allow_exactly_the_comparison(
     the tests; the locust master from its workers (and, in ui mode, its test); nothing else."""
     items = all_renders[scenario]
     ui = scenario == UI
-    services = [f"{RELEASE}-{name}" for name in SERVICES]
+    names = SCENARIO_SERVICES.get(scenario, SERVICES)
+    services = [f"{RELEASE}-{name}" for name in names]
     workers = f"{RELEASE}-locust-worker"
     master = f"{RELEASE}-locust-master" if ui else RUN_JOB
-    tests = [f"{RELEASE}-{name}-test-connection" for name in SERVICES]
+    tests = [f"{RELEASE}-{name}-test-connection" for name in names]
     tests.append(f"{RELEASE}-test-comparison")
     if ui:
         tests.append(f"{RELEASE}-locust-test-web-ui")
@@ -397,7 +401,7 @@ def test_clients_point_at_the_mysql_service_and_secret(
                 reference = (entry.get("valueFrom") or {}).get("secretKeyRef")
                 if reference:
                     assert (reference["name"], reference["key"]) in secrets, f"{item}: {reference}"
-    assert urls == len(SERVICES) + 1  # the services and the seed job
+    assert urls == len(SCENARIO_SERVICES[scenario]) + 1  # the services and the seed job
 
 
 @pytest.mark.parametrize("scenario", ["default", "aks"])
@@ -411,7 +415,7 @@ def test_the_run_measures_every_service(
     (container,) = pod_spec(run)["containers"]  # type: ignore[index]
     args = container["args"]
     targets = [arg.removeprefix("--target=") for arg in args if arg.startswith("--target=")]
-    assert [target.split("=")[0] for target in targets] == list(SERVICES)
+    assert [target.split("=")[0] for target in targets] == list(SCENARIO_SERVICES[scenario])
     for target in targets:
         name, url = target.split("=", 1)
         parts = urlsplit(url)

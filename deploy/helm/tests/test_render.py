@@ -18,8 +18,17 @@ from chartlib import (
     RELEASE,
     RUN_JOB,
     SERVICES,
+    SERVICES_DIR,
+    SUBCHARTS,
+    Manifest,
     Rendered,
+    containers,
+    env_map,
+    load_values,
+    merge,
+    pod_spec,
     render,
+    subchart_images,
     validate,
     with_images,
 )
@@ -136,3 +145,38 @@ def test_an_unknown_kind_is_a_failure() -> None:
     widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
     with pytest.raises(kv.SchemaNotFoundError):
         validate(widget, KUBERNETES_VERSIONS[0])
+
+
+def _server(values: dict[str, Any]) -> tuple[Rendered, Manifest]:
+    """The service chart's Deployment, rendered with ``values``, and its server container."""
+    (deployment,) = [
+        item for item in render(SUBCHARTS["service"], values) if item.kind == "Deployment"
+    ]
+    spec = pod_spec(deployment)
+    assert spec is not None
+    ((_, container),) = containers(spec)
+    return deployment, container
+
+
+@pytest.mark.parametrize("name", ["django", "flask"])
+def test_the_service_chart_deploys_thread_mode_by_its_environment(name: str) -> None:
+    """workerModel is WORKER_MODEL, config.workerThreads WORKER_THREADS; the command stays the
+    image's own, and neither variable is set unless asked (the service's defaults)."""
+    base = subchart_images(load_values(SERVICES_DIR / name / "values.yaml"))
+    threads = merge(base, {"workerModel": "threads", "config": {"workerThreads": 16}})
+    _, default = _server(base)
+    deployment, threaded = _server(threads)
+    assert not {"WORKER_MODEL", "WORKER_THREADS"} & set(env_map(default))
+    env = env_map(threaded)
+    assert env["WORKER_MODEL"] == {"name": "WORKER_MODEL", "value": "threads"}
+    assert env["WORKER_THREADS"] == {"name": "WORKER_THREADS", "value": "16"}
+    assert "command" not in threaded
+    assert "args" not in threaded
+    for version in KUBERNETES_VERSIONS:
+        validate(deployment.obj, version)
+
+
+def test_the_service_chart_refuses_an_unknown_model() -> None:
+    values = subchart_images(load_values(SERVICES_DIR / "flask" / "values.yaml"))
+    with pytest.raises(Exception, match="workerModel"):
+        render(SUBCHARTS["service"], merge(values, {"workerModel": "bogus"}))

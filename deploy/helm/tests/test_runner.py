@@ -33,6 +33,7 @@ from chartlib import (
     SERVICES,
     SUBCHARTS,
     Rendered,
+    enabled_services,
     label_selector,
     load_values,
     merge,
@@ -44,7 +45,7 @@ from chartlib import (
     with_images,
     workloads,
 )
-from conftest import AKS
+from conftest import AKS, SCENARIO_SERVICES
 from dryrun import RUN_OPTIONS
 from loadtest.cli import build_parser
 from loadtest.k8s import PodSelector
@@ -94,11 +95,12 @@ def test_the_runner_takes_the_rendered_arguments(
     renders: dict[str, list[Rendered]], scenario: str
 ) -> None:
     args = parsed_run(renders[scenario])
-    assert [name for name, _ in args.target] == list(SERVICES)
-    assert [name for name, _ in args.cpu_allowance] == list(SERVICES)
-    assert [name for name, _ in args.cpu_from] == list(SERVICES)
+    services = list(SCENARIO_SERVICES[scenario])
+    assert [name for name, _ in args.target] == services
+    assert [name for name, _ in args.cpu_allowance] == services
+    assert [name for name, _ in args.cpu_from] == services
     assert dict(args.meta)["run"] == RUN_ID
-    assert {f"stack.{name}" for name in SERVICES} <= dict(args.meta).keys()
+    assert {f"stack.{name}" for name in services} <= dict(args.meta).keys()
 
 
 @pytest.mark.parametrize("scenario", ["default", "aks"])
@@ -164,7 +166,8 @@ def longest_run(values: Mapping[str, Any]) -> int:
     scenarios = scenarios if isinstance(scenarios, list) else [scenarios]
     waits = run["waitTimeoutSeconds"] if run["waitForTargets"] else 0
     waits += float(option("expect-workers-max-wait"))
-    measuring = int(option("repeats")) * len(SERVICES) * len(scenarios) * search
+    services = len(enabled_services(values))
+    measuring = int(option("repeats")) * services * len(scenarios) * search
     return math.ceil(waits + measuring)
 
 
@@ -241,7 +244,7 @@ def test_the_readme_times_the_aks_run() -> None:
         max_steps=int(given["max-steps"]),
         phases=(bench.Phase(0, tuple(given["scenario"])),),
     )
-    typical = bench.estimate_seconds(plan, len(SERVICES))
+    typical = bench.estimate_seconds(plan, len(enabled_services(AKS)))
     longest = longest_run(AKS)
     hours, seconds = divmod(longest, 3600)
     text = " ".join(README.read_text(encoding="utf-8").split())

@@ -17,6 +17,8 @@ from decimal import Decimal
 
 import pytest
 from chartlib import (
+    AKS_POOLS,
+    ALIASES,
     CHART,
     DIGESTS,
     IMAGE_TAG,
@@ -25,17 +27,19 @@ from chartlib import (
     RELEASE,
     REPO,
     RUN_JOB,
-    SERVICES,
+    THREADS,
     ZONE,
     Manifest,
     Rendered,
     containers,
     env_map,
+    image_of,
     one,
     pod_spec,
     quantity,
     workloads,
 )
+from conftest import SCENARIO_SERVICES
 
 from deploy.aks import cost
 
@@ -97,18 +101,25 @@ def readme_pools() -> list[tuple[str, str, int, list[str]]]:
     return pools
 
 
-@pytest.mark.parametrize("name", SERVICES)
+@pytest.mark.parametrize("name", ALIASES)
 def test_each_service_owns_a_pool(aks_render: list[Rendered], name: str) -> None:
+    """All six side by side: each service, and Django and Flask in thread mode (their own
+    images, WORKER_MODEL=threads), each on its pool with the same CPUs."""
     deployment = one(aks_render, "Deployment", f"{RELEASE}-{name}")
     spec = spec_of(aks_render, "Deployment", f"{RELEASE}-{name}")
     assert deployment.obj["spec"]["replicas"] == 1
-    assert spec["nodeSelector"] == {"agentpool": name, "topology.kubernetes.io/zone": ZONE}
+    pool = AKS_POOLS[name]
+    assert spec["nodeSelector"] == {"agentpool": pool, "topology.kubernetes.io/zone": ZONE}
     assert spec["tolerations"] == [toleration(name)]
     (container,) = spec["containers"]
     assert container["resources"]["limits"] == {"cpu": "6", "memory": "8Gi"}
     assert container["resources"]["requests"] == container["resources"]["limits"]
-    assert env_map(container)["WEB_CONCURRENCY"]["value"] == "6"
-    assert container["image"] == f"{REGISTRY}/bench/{name}:{IMAGE_TAG}@{DIGESTS[name]}"
+    env = env_map(container)
+    assert env["WEB_CONCURRENCY"]["value"] == "6"
+    model = env.get("WORKER_MODEL", {}).get("value")
+    assert model == ("threads" if name in THREADS else None)
+    image = image_of(name)
+    assert container["image"] == f"{REGISTRY}/bench/{image}:{IMAGE_TAG}@{DIGESTS[image]}"
 
 
 def test_mysql_owns_the_16_vcpu_pool(aks_render: list[Rendered]) -> None:
@@ -178,7 +189,7 @@ def test_every_pool_is_in_that_zone_with_the_static_cpu_manager() -> None:
     with deploy/aks/kubelet-config.json, whose static CPU manager gives a Guaranteed pod with
     whole CPUs cores of its own."""
     pools = readme_pools()
-    assert len(pools) == 9
+    assert len(pools) == 11
     for pool, _, _, command in pools:
         assert option(command, "--zones") == "1", pool
         assert option(command, "--kubelet-config") == KUBELET_CONFIG, pool
@@ -201,9 +212,9 @@ def test_the_pools_are_the_ones_the_values_use_and_the_cost_counts(
 
 @pytest.mark.parametrize("scenario", ["default", "aks"])
 def test_the_services_have_one_budget(renders: dict[str, list[Rendered]], scenario: str) -> None:
-    """Same replicas, CPU and memory, worker processes and pool settings for all four."""
+    """Same replicas, CPU and memory, worker processes and pool settings for all of them."""
     budgets = set()
-    for name in SERVICES:
+    for name in SCENARIO_SERVICES[scenario]:
         deployment = one(renders[scenario], "Deployment", f"{RELEASE}-{name}")
         (container,) = spec_of(renders[scenario], "Deployment", f"{RELEASE}-{name}")["containers"]
         env = env_map(container)
@@ -224,7 +235,7 @@ def test_the_services_have_one_budget(renders: dict[str, list[Rendered]], scenar
 def test_cores_of_their_own(aks_render: list[Rendered]) -> None:
     """Under the static CPU manager only a Guaranteed container with a whole number of CPUs
     gets exclusive cores: the services, MySQL and every worker have one."""
-    exclusive = [f"{RELEASE}-{name}" for name in SERVICES]
+    exclusive = [f"{RELEASE}-{name}" for name in ALIASES]
     exclusive += [f"{RELEASE}-mysql", f"{RELEASE}-locust-worker"]
     for name in exclusive:
         (item,) = [i for i, _ in workloads(aks_render) if i.name == name]
