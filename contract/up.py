@@ -1,4 +1,4 @@
-"""``nox -s up``: the four services side by side on one database, for trying them by hand.
+"""``nox -s up``: every target side by side on one database, for trying them by hand.
 
 Starts the kit's throw-away database (or uses ``DATABASE_URL``), seeds it as the comparison does
 (``python -m loadtest seed``, then the kit's fixtures), starts every service by its Dockerfile

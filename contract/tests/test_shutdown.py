@@ -1,5 +1,5 @@
 """SIGTERM while requests are in flight: none is lost, no new connection is taken (CONTRACT.md,
-"Shutdown"). Every selected service at once, so the test waits out one hold, not four.
+"Shutdown"). Every selected service at once, so the test waits out one hold, not one per target.
 """
 
 from __future__ import annotations
