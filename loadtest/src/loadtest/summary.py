@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 # `run --meta stack.NAME=gevent` labels target NAME with its concurrency model.
 STACK_PREFIX = "stack."
+MODELS = ("gevent", "asyncio", "threads")  # the models compared, in the report's column order
 # Cores the machine spent outside the measured processes beyond which a step is suspect: the
 # kernel's own share of loopback traffic stays well below it.
 CONTENDED_AT = 0.25
@@ -187,6 +188,20 @@ class Cell:
         )
 
     @property
+    def absolute(self) -> Figure | None:
+        """Capacity in req/s, whatever the CPU allowance."""
+        return figure([r.capacity for r in self.rounds if r.capacity is not None])
+
+    @property
+    def light_p50(self) -> Figure | None:
+        return figure([r.light_p50 for r in self.rounds if r.light_p50 is not None])
+
+    def watched(self, name: str) -> Figure | None:
+        """Cores a watched process spent at each round's highest sustained step."""
+        steps = [s for r in self.rounds if (s := r.sustained) is not None]
+        return figure([s.watched_cpu_s.get(name, 0.0) / s.window_s for s in steps])
+
+    @property
     def cpu_us(self) -> Figure | None:
         values = [r.cpu_us for r in self.rounds if r.cpu_us is not None]
         return figure(values, contended=any(r.contended for r in self.rounds))
@@ -280,6 +295,22 @@ class Summary:
 
     def label_values(self, key: str) -> set[str]:
         return {run.labels[key] for run in self.runs if key in run.labels}
+
+    def label_int(self, key: str) -> int | None:
+        """The label's value when every run that recorded it agrees."""
+        values = self.label_values(key)
+        return int(next(iter(values))) if len(values) == 1 else None
+
+    @property
+    def models(self) -> list[str]:
+        """The concurrency models some measured target runs (the verdict's columns)."""
+        return [m for m in MODELS if m in {self.stacks.get(t) for t in self.targets}]
+
+    @property
+    def allowance(self) -> float | None:
+        """The one CPU allowance every target had, if they shared one."""
+        allowances = {t.cpu_allowance for run in self.runs for t in run.targets}
+        return next(iter(allowances)) if len(allowances) == 1 else None
 
 
 def _conditions(run: RunResults) -> Callable[[str], Condition]:
