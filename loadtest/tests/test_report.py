@@ -96,8 +96,11 @@ def test_every_section_renders_with_its_charts(tmp_path: Path) -> None:
         "Method",
         "Environment",
     ]
-    for chart in re.findall(r"\]\(([^)]+\.png)\)", text):
+    linked = re.findall(r"\]\(([^)]+\.png)\)", text)
+    for chart in linked:
         assert (tmp_path / chart).read_bytes().startswith(PNG_MAGIC)
+    # Every chart drawn is linked, once.
+    assert sorted(linked) == sorted(path.name for path in tmp_path.glob("*.png"))
     for scenario in ("demo", "demo-hit", "idle"):
         assert f"](latency-{scenario}.png)" in text
     assert "](latency-demo-5ms.png)" in text

@@ -8,7 +8,7 @@ per second get a connection, whatever the model. Sizing is Little's law on the f
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from loadtest.summary import DEFAULT_POOL_SIZE, Summary
@@ -32,6 +32,7 @@ class Group:
 
     label: str
     condition: Condition
+    top: float = 0.0  # the fastest service's median capacity, req/s (0: none sustained)
     ceiling: float | None = None  # lookups/s over every worker; None: unknown
     ceiling_per_core: float | None = None  # in the capacity's unit, for the charts
 
@@ -39,16 +40,10 @@ class Group:
     def latency(self) -> float:
         return self.condition.db_latency_ms or 0.0
 
-
-@dataclass(frozen=True)
-class PoolLimit:
-    group: Group
-    top: float  # the fastest service's capacity, req/s
-    share: float  # of the ceiling
-
     @property
-    def pool_bound(self) -> bool:
-        return self.share >= POOL_BOUND_AT
+    def share(self) -> float:
+        """The fastest service's capacity over the pool's ceiling."""
+        return self.top / self.ceiling if self.ceiling else 0.0
 
 
 @dataclass(frozen=True)
@@ -101,7 +96,6 @@ class Analysis:
     baselines: list[Group]  # each scenario with nothing added
     latencies: list[Group]  # the lead scenario at each added database latency
     delayed: list[Condition]  # every scenario with database latency added (default pool)
-    limits: list[PoolLimit]
     moves: list[Move]
     sizing: list[Sizing]
     sweeps: list[Sweep]
@@ -119,7 +113,8 @@ class Analysis:
 
 def analyse(runs: Sequence[RunResults]) -> Analysis:
     summary = Summary.of(runs)
-    baselines = [Group(s, c) for s in summary.scenarios() if (c := summary.baseline(s)) is not None]
+    bases = [(s, c) for s in summary.scenarios() if (c := summary.baseline(s)) is not None]
+    baselines = [Group(s, c) for s, c in bases]  # no ceilings: the pool is not their question
     latencies = _latency_groups(summary)
     return Analysis(
         summary=summary,
@@ -129,7 +124,6 @@ def analyse(runs: Sequence[RunResults]) -> Analysis:
         baselines=baselines,
         latencies=latencies,
         delayed=[c for c in _defaults(summary) if c.db_latency_ms],
-        limits=_limits(summary, latencies),
         moves=_moves(summary, latencies),
         sizing=_sizing(summary, latencies),
         sweeps=_sweeps(summary),
@@ -153,11 +147,14 @@ def _group(summary: Summary, label: str, condition: Condition) -> Group:
     pool = condition.db_pool_size or summary.label_int("db_pool_size")
     workers = summary.label_int("web_concurrency") or 1
     hold = light_hold(summary, condition)
+    top = fastest(summary, condition)
+    group = Group(label, condition, top[1] if top else 0.0)
     if pool is None or not hold:
-        return Group(label, condition)
+        return group
     ceiling = pool * workers * 1000 / hold
     allowance = summary.allowance if summary.per_core else 1.0
-    return Group(label, condition, ceiling, ceiling / allowance if allowance else None)
+    per_core = ceiling / allowance if allowance else None
+    return replace(group, ceiling=ceiling, ceiling_per_core=per_core)
 
 
 def _defaults(summary: Summary) -> list[Condition]:
@@ -184,16 +181,6 @@ def fastest(summary: Summary, condition: Condition) -> tuple[Cell, float] | None
     """The service with the highest median capacity (req/s) under the condition."""
     rated = [(c, m) for c in summary.row(condition) if (m := median(c.absolute))]
     return max(rated, key=lambda kv: kv[1], default=None)
-
-
-def _limits(summary: Summary, groups: Sequence[Group]) -> list[PoolLimit]:
-    limits = []
-    for group in groups:
-        top = fastest(summary, group.condition)
-        if group.ceiling:
-            rate = top[1] if top else 0.0
-            limits.append(PoolLimit(group, rate, rate / group.ceiling))
-    return limits
 
 
 def _moves(summary: Summary, groups: Sequence[Group]) -> list[Move]:

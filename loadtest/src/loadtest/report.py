@@ -1,11 +1,11 @@
 """``python -m loadtest report``: the verdict first, then one section per question, with charts.
 
-Sections: the verdict, capacity per core, latency against load, database latency, CPU per
-request, then every search's steps, what the results did not measure, the method and the
-environment (``appendix.py``). Every figure comes from ``analysis.py``; this module only words
-it, and each section opens with a sentence made from its own figures, so report and results
-cannot disagree. ``--readme`` regenerates a marked block in another Markdown file (the
-repository's README) with the verdict table and the latency-against-load chart.
+Sections: the verdict, capacity per core, latency against load, database latency
+(``pools.py``), CPU per request, then every search's steps, what the results did not measure,
+the method and the environment (``appendix.py``). Every figure comes from ``analysis.py``; this
+module only words it, and each section opens with a sentence made from its own figures, so
+report and results cannot disagree. ``--readme`` regenerates a marked block in another Markdown
+file (the repository's README) with the verdict table and the latency-against-load chart.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import os
 import re
 from typing import TYPE_CHECKING
 
-from loadtest import appendix, charts
-from loadtest.analysis import POOL_BOUND_AT, analyse, median
+from loadtest import appendix, charts, pools
+from loadtest.analysis import analyse, median
 from loadtest.markdown import (
     GENERATOR_BOUND,
     MARKS,
@@ -29,11 +29,11 @@ from loadtest.results import RunResults
 from loadtest.verdict import CPU
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
     from pathlib import Path
 
-    from loadtest.analysis import Analysis, Group, Sweep
-    from loadtest.summary import Cell, Condition, Figure
+    from loadtest.analysis import Analysis
+    from loadtest.summary import Condition
 
 REPORT_NAME = "report.md"
 BEGIN = "<!-- answer:begin -->"
@@ -61,7 +61,7 @@ def write_report(paths: Sequence[Path], out: Path) -> Path:
         *_verdict(a),
         *_capacity(a),
         *_latency(a),
-        *_database(a),
+        *pools.section(a),
         *_cpu(a),
         *appendix.searches(a),
         *appendix.unmeasured(a),
@@ -110,23 +110,6 @@ def _verdict(a: Analysis) -> list[str]:
     ]
 
 
-def _cells(
-    a: Analysis, groups: Sequence[Group], of: Callable[[Cell], Figure | None], ceilings: bool
-) -> list[str]:
-    """One row per service, one column per group: the figure with its rounds' range; the
-    pool's ceilings in a last row, if asked."""
-    rows = []
-    for target in a.summary.targets:
-        cells = [a.summary.cell(g.condition, target) for g in groups]
-        figs = [with_range(a.measure, of(c) if c else None) for c in cells]
-        rows.append([target, a.summary.stacks.get(target, ""), *figs])
-    lines = table(["service", "stack", *(g.label for g in groups)], rows, "ll" + "r" * len(groups))
-    if ceilings:
-        values = " | ".join(f"{g.ceiling:,.0f}" if g.ceiling else "none" for g in groups)
-        lines.append(f"| pool ceiling (lookups/s) | | {values} |")
-    return [*lines, ""]
-
-
 def _capacity(a: Analysis) -> list[str]:
     lines = ["## Capacity per core" if a.summary.per_core else "## Capacity", ""]
     if not a.baselines:
@@ -135,7 +118,7 @@ def _capacity(a: Analysis) -> list[str]:
         *lines,
         _capacity_sentence(a),
         "",
-        *_cells(a, a.baselines, lambda cell: cell.capacity, ceilings=False),
+        *pools.cells(a, a.baselines, ceilings=False),
         f"![{charts.capacity_title(a)}]({charts.CAPACITY})",
         "",
         "Each figure is the median over the rounds of the highest offered rate sustained for a "
@@ -143,7 +126,7 @@ def _capacity(a: Analysis) -> list[str]:
         f"{a.summary.runs[0].settings.max_error_rate:.1%} and the offered rate achieved, divided "
         "by the service's CPU allowance; the rounds' range in brackets.",
         "",
-        *_failures(a, [g.condition for g in a.baselines]),
+        *pools.failures(a, [g.condition for g in a.baselines]),
     ]
 
 
@@ -165,16 +148,6 @@ def _capacity_sentence(a: Analysis) -> str:
     unranked = len(rows) - sum(len(items) for items in counts.values())
     tail = f"; {unranked} not ranked" if unranked else ""
     return f"At p99 ≤ {a.slo:g} ms, " + "; ".join(parts) + tail + "."
-
-
-def _failures(a: Analysis, conditions: Sequence[Condition]) -> list[str]:
-    lines = [
-        f"- {cell.target}, {condition.describe()}: {count:,} x {message}"
-        for condition in conditions
-        for cell in a.summary.row(condition)
-        for message, count in sorted(cell.failures.items(), key=lambda kv: -kv[1])
-    ]
-    return ["Failed requests (at any step, sustained or not):", "", *lines, ""] if lines else []
 
 
 def _latency(a: Analysis) -> list[str]:
@@ -224,149 +197,6 @@ def _knee_table(a: Analysis, condition: Condition) -> list[str]:
     header = ["service", "capacity (req/s)", "p50 / p99 there (ms)", "p99 one step above (ms)",
               "saturation probe: req/s, p99 (ms)"]  # fmt: skip
     return [*table(header, rows, "lrrrr"), "", "One value per round, in round order.", ""]
-
-
-def _database(a: Analysis) -> list[str]:
-    lines = ["## Database latency", ""]
-    if not a.latencies:
-        return [
-            *lines,
-            "Not measured: no results file here recorded an added database latency "
-            "(`run --label db_latency_ms=N`; `nox -s bench` adds 0, 1 and 5 ms with the kit's "
-            "delaying proxy). A cluster's network between the services and MySQL is whatever "
-            "it is: it is not varied there.",
-            "",
-        ]
-    return [
-        *lines,
-        _database_sentence(a),
-        "",
-        *_cells(a, a.latencies, lambda cell: cell.capacity, ceilings=True),
-        f"![{charts.database_title(a)}]({charts.DATABASE})",
-        "",
-        "The pool ceiling is the pool's connections (per worker, times the workers) over the "
-        "time a lookup takes at light load (the fastest service's p50 at its lightest "
-        "sustained rate, the added round trip included): no more lookups per second get a "
-        "connection, whatever the stack. Reaching "
-        f"{POOL_BOUND_AT:.0%} of it, a service is limited by its pool.",
-        "",
-        *_watched(a),
-        *_sizing(a),
-        *_sweeps(a),
-        *_failures(a, [c for c in a.summary.conditions if not c.baseline]),
-        *(
-            line
-            for c in a.delayed
-            for line in (f"![Latency against load, {c.describe()}]({charts.latency_name(c)})", "")
-        ),
-    ]
-
-
-def _database_sentence(a: Analysis) -> str:
-    base, worst = a.latencies[0].condition, a.latencies[-1].condition
-    changes = [
-        f"{m.target} ({m.model}) from {m.base:,.0f} to {m.worst:,.0f} req/s "
-        f"({(m.worst / m.base - 1):+.0%})"
-        for m in a.moves
-    ]
-    limits = [
-        f"at +{limit.group.latency:g} ms the pool lets through {limit.group.ceiling or 0:,.0f} "
-        f"lookups/s and the fastest service reached {limit.share:.0%} of it: "
-        f"{'the pool' if limit.pool_bound else 'the stack'} is the limit"
-        for limit in a.limits
-    ]
-    reach = (
-        " The pool's reach is its connections over a light-load lookup's p50 (which includes "
-        "the added round trip and the HTTP exchange, so it errs low): " + "; ".join(limits) + "."
-        if limits
-        else ""
-    )
-    moved = "; ".join(changes) if changes else "no stack's best service was measured at both"
-    return (
-        f"Adding {worst.db_latency_ms:g} ms to every database round trip moves each stack's "
-        f"best `{base.scenario}` capacity: {moved}.{reach}"
-    )
-
-
-def _watched(a: Analysis) -> list[str]:
-    names = sorted(
-        {
-            name
-            for g in a.latencies
-            for cell in a.summary.row(g.condition)
-            for r in cell.rounds
-            for s in r.search.steps
-            for name in s.watched_cpu_s
-        }
-    )
-    if not names:
-        return []
-    rows = []
-    for target in a.summary.targets:
-        for name in names:
-            cells = [a.summary.cell(g.condition, target) for g in a.latencies]
-            values = [median(c.watched(name)) if c else None for c in cells]
-            rows.append([target, name, *("" if v is None else f"{v:.2f}" for v in values)])
-    header = ["service", "process", *(g.label for g in a.latencies)]
-    return [
-        "CPU of the processes beside the service, at each service's highest sustained step "
-        "(cores, median over the rounds; they share the load side's cores):",
-        "",
-        *table(header, rows, "ll" + "r" * len(a.latencies)),
-        "",
-    ]
-
-
-def _sizing(a: Analysis) -> list[str]:
-    if not a.sizing:
-        return []
-    return [
-        "What to size for: a worker needs at least its request rate times the time a lookup "
-        "holds a connection (the database round trip and the driver's work), plus headroom.",
-        "",
-        *(
-            f"- At +{s.latency:g} ms, the fastest service ({s.target}, {s.per_worker:,.0f} req/s "
-            f"per worker) keeps up to {s.busy:.1f} connections busy on average (rate x a "
-            f"light-load lookup's {s.hold_ms:.3g} ms, Little's law): size the pool for at least "
-            f"{s.pool} per worker to leave room for bursts."
-            for s in a.sizing
-        ),
-        "",
-    ]
-
-
-def _sweeps(a: Analysis) -> list[str]:
-    if not a.sweeps:
-        return [
-            "Pool sizes: not swept in these results (`nox -s bench -- --full` measures pools "
-            "of 5, 10, 20 and 50 at +1 and +5 ms).",
-            "",
-        ]
-    lines = ["### Pool size", ""]
-    for sweep in a.sweeps:
-        lines += [_sweep_sentence(a, sweep), "", f"`demo` at +{sweep.latency:g} ms "
-                  f"({a.measure.name}):", ""]  # fmt: skip
-        lines += _cells(a, sweep.groups, lambda cell: cell.capacity, ceilings=True)
-    return lines
-
-
-def _sweep_sentence(a: Analysis, sweep: Sweep) -> str:
-    """Per model, its best service at its best pool size: the capacity at each size, the
-    smallest pool within noise of that best, and a fall beyond it, if any."""
-    pools = [g.condition.db_pool_size for g in sweep.groups]
-    parts = []
-    for line in sweep.lines:
-        values = ", ".join("-" if f is None else f"{f.median:,.0f}" for f in line.figures)
-        part = f"{line.target} ({line.model}) {values}, within noise of its best from "
-        part += f"{line.enough} connections"
-        if line.fall is not None:
-            part += f" but down to {line.fall:,.0f} with {pools[-1]}"
-        parts.append(part)
-    return (
-        f"At +{sweep.latency:g} ms, with pools of {', '.join(str(p) for p in pools)} "
-        f"connections, `demo` capacity ({a.measure.name}) is: {'; '.join(parts)}. Below those "
-        "sizes the pool, not the stack, is the limit."
-    )
 
 
 def _cpu(a: Analysis) -> list[str]:

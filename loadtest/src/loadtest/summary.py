@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
     from loadtest.results import RunResults, Search, Step
 
@@ -58,7 +58,6 @@ class Round:
 
     search: Search
     allowance: float | None
-    web_concurrency: int | None
     local: bool  # the target's CPU was read from its processes, on the runner's machine
 
     @property
@@ -172,10 +171,6 @@ class Cell:
     rounds: list[Round] = field(default_factory=list)
 
     @property
-    def allowance(self) -> float | None:
-        return self.rounds[0].allowance if self.rounds else None
-
-    @property
     def capacity(self) -> Figure | None:
         """Capacity per core (req/s without an allowance)."""
         values = [r.per_core for r in self.rounds if r.per_core is not None]
@@ -249,22 +244,16 @@ class Summary:
         for run in runs:
             allowances = {t.name: t.cpu_allowance for t in run.targets}
             local = {t.name for t in run.targets if t.cpu_source == "pids"}
-            condition_of = _conditions(run)
-            web_concurrency = _int(run.labels.get("web_concurrency"))
+            latency = _float(run.labels.get("db_latency_ms"))
+            pool = _int(run.labels.get("db_pool_size"))
             for found in run.searches:
-                condition = condition_of(found.scenario)
+                condition = Condition(found.scenario, latency, pool)
                 key = (condition, found.target)
                 cell = cells.setdefault(
                     key, Cell(condition, found.target, stacks.get(found.target, "other"))
                 )
-                cell.rounds.append(
-                    Round(
-                        found,
-                        allowances.get(found.target),
-                        web_concurrency,
-                        local=found.target in local,
-                    )
-                )
+                allowance = allowances.get(found.target)
+                cell.rounds.append(Round(found, allowance, local=found.target in local))
                 if found.target not in targets:
                     targets.append(found.target)
         return cls(list(runs), cells, stacks, targets)
@@ -293,12 +282,9 @@ class Summary:
         """Whether every measured target had a CPU allowance (else figures are req/s)."""
         return all(run.targets and all(t.cpu_allowance for t in run.targets) for run in self.runs)
 
-    def label_values(self, key: str) -> set[str]:
-        return {run.labels[key] for run in self.runs if key in run.labels}
-
     def label_int(self, key: str) -> int | None:
         """The label's value when every run that recorded it agrees."""
-        values = self.label_values(key)
+        values = {run.labels[key] for run in self.runs if key in run.labels}
         return int(next(iter(values))) if len(values) == 1 else None
 
     @property
@@ -311,12 +297,6 @@ class Summary:
         """The one CPU allowance every target had, if they shared one."""
         allowances = {t.cpu_allowance for run in self.runs for t in run.targets}
         return next(iter(allowances)) if len(allowances) == 1 else None
-
-
-def _conditions(run: RunResults) -> Callable[[str], Condition]:
-    latency = _float(run.labels.get("db_latency_ms"))
-    pool = _int(run.labels.get("db_pool_size"))
-    return lambda scenario: Condition(scenario, latency, pool)
 
 
 def _condition_order(c: Condition) -> tuple[int, str, float, int]:
