@@ -99,7 +99,6 @@ class Analysis:
     moves: list[Move]
     sizing: list[Sizing]
     sweeps: list[Sweep]
-    problems: list[str]  # what fails the run (``failed_searches``)
 
     @property
     def models(self) -> list[str]:
@@ -127,7 +126,6 @@ def analyse(runs: Sequence[RunResults]) -> Analysis:
         moves=_moves(summary, latencies),
         sizing=_sizing(summary, latencies),
         sweeps=_sweeps(summary),
-        problems=failed_searches(runs),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 from matplotlib.figure import Figure as Canvas
@@ -150,7 +150,7 @@ def grouped_bars(
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.set_ylim(bottom=0)
-    _legend(ax, summary, extra=[("--", "pool ceiling")] if any(ceilings) else [])
+    _legend(ax, summary, [_key("pool ceiling", linestyle="--")] if any(ceilings) else [])
     canvas.savefig(path, dpi=DPI)
 
 
@@ -192,28 +192,21 @@ def latency_against_load(summary: Summary, condition: Condition, slo: float, pat
     ax.set_ylabel("latency, ms (log scale)")
     ax.set_title(f"Latency against load: {condition.describe().replace('`', '')}")
     ax.set_xlim(left=0)
-    _legend(
-        ax,
-        summary,
-        extra=[("-", "p99"), ("--", "p50"), ("o", "sustained"), ("white", "not sustained")],
-    )
+    dot = {"marker": "o", "linestyle": ""}
+    _legend(ax, summary, [_key("p99", linestyle="-"), _key("p50", linestyle="--"),
+                          _key("sustained", **dot),
+                          _key("not sustained", markerfacecolor="white", **dot)])  # fmt: skip
     canvas.savefig(path, dpi=DPI)
 
 
-def _legend(ax: Axes, summary: Summary, extra: Sequence[tuple[str, str]] = ()) -> None:
+def _key(label: str, **style: Any) -> Line2D:
+    return Line2D([], [], color="black", label=label, **style)
+
+
+def _legend(ax: Axes, summary: Summary, extra: Sequence[Line2D] = ()) -> None:
     palette = colours(summary)
     handles = [
         Line2D([], [], color=palette[t], linewidth=6, label=f"{t} ({summary.stacks.get(t, '?')})")
         for t in summary.targets
     ]
-    for style, label in extra:
-        if style == "white":
-            handles.append(
-                Line2D([], [], marker="o", color="black", markerfacecolor="white", linestyle="")
-            )
-        elif style == "o":
-            handles.append(Line2D([], [], marker="o", color="black", linestyle=""))
-        else:
-            handles.append(Line2D([], [], color="black", linestyle="--" if style == "--" else "-"))
-        handles[-1].set_label(label)
-    ax.legend(handles=handles, fontsize="small", loc="best")
+    ax.legend(handles=[*handles, *extra], fontsize="small", loc="best")

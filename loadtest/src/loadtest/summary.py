@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -139,26 +139,12 @@ class Figure:
         return self.low <= other_high and other.low <= high
 
 
-def figure(
-    values: Sequence[float],
-    *,
-    lower_bound: bool = False,
-    bounded_by: tuple[str, ...] = (),
-    contended: bool = False,
-    unsaturated: bool = False,
-) -> Figure | None:
+def figure(values: Sequence[float], **marks: Any) -> Figure | None:
+    """The median over the rounds (``statistics.median``, the one definition), with the range
+    and ``marks`` (``Figure``'s keywords after ``rounds``); None without values."""
     if not values:
         return None
-    return Figure(
-        median=statistics.median(values),
-        low=min(values),
-        high=max(values),
-        rounds=len(values),
-        lower_bound=lower_bound,
-        bounded_by=bounded_by,
-        contended=contended,
-        unsaturated=unsaturated,
-    )
+    return Figure(statistics.median(values), min(values), max(values), len(values), **marks)
 
 
 @dataclass
