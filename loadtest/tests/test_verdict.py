@@ -62,6 +62,8 @@ def test_the_winner_the_runner_up_and_the_third(tmp_path: Path) -> None:
         "ms, 1.31 times asyncio's best, starlette (1,600 req/s per core), then gevent's best, "
         "flask (1,000 req/s per core); the rounds' ranges do not overlap."
     )
+    assert "threads' best service sustains the most in " in text  # the capacity section's
+    assert "threads's" not in text
 
 
 def test_noise_is_judged_between_the_winner_and_the_runner_up(tmp_path: Path) -> None:

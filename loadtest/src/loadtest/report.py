@@ -26,7 +26,7 @@ from loadtest.markdown import (
     with_range,
 )
 from loadtest.results import RunResults
-from loadtest.verdict import CPU
+from loadtest.verdict import CPU, possessive
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -141,8 +141,8 @@ def _capacity_sentence(a: Analysis) -> str:
     if not counts:
         return "No scenario could be ranked: see the verdict for why."
     parts = [
-        f"{model}'s best service sustains the most in {len(items)} of {len(rows)} scenarios "
-        f"({', '.join(items)})"
+        f"{possessive(model)} best service sustains the most in {len(items)} of {len(rows)} "
+        f"scenarios ({', '.join(items)})"
         for model, items in sorted(counts.items(), key=lambda kv: -len(kv[1]))
     ]
     unranked = len(rows) - sum(len(items) for items in counts.values())
