@@ -1,6 +1,6 @@
 """The report from recorded results (tests/fixtures/, a real `nox -s bench -- --quick
 --repeats 2`): every section, and every verdict sentence checked against figures computed here
-from the raw JSON, independently of the report's own code."""
+from the raw JSON. Figures worked out by hand: ``test_analysis.py``, ``test_verdict.py``."""
 
 from __future__ import annotations
 
@@ -10,20 +10,29 @@ import re
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
+from results_docs import (
+    FIXTURES,
+    Doc,
+    documents,
+    quiet,
+    render,
+    save,
+    searches,
+    sentence,
+    set_capacities,
+    table_row,
+)
 
+from loadtest.markdown import CONTENDED as CONTENDED_MARK
 from loadtest.report import BEGIN, END, write_readme_block, write_report
 from loadtest.results import RunResults
-from loadtest.verdict import CONTENDED as CONTENDED_MARK
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from conftest import CLI
 
-FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("loadtest-*.json"))
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CAPACITY_ROWS = {
     "DB lookup at the SLO": ("demo", "0"),
@@ -32,65 +41,6 @@ CAPACITY_ROWS = {
     "DB lookup at +1 ms per round trip": ("demo", "1"),
     "DB lookup at +5 ms per round trip": ("demo", "5"),
 }
-
-Doc = dict[str, Any]
-
-
-def documents() -> list[Doc]:
-    return [json.loads(path.read_text()) for path in FIXTURES]
-
-
-def quiet(docs: list[Doc]) -> list[Doc]:
-    """The same results as if nothing else had run on the machine (no contended marks)."""
-    docs = copy.deepcopy(docs)
-    for doc in docs:
-        for found in doc["searches"]:
-            for step in found["steps"]:
-                ours = (step["service_cpu_s"] or 0) + sum(step["watched_cpu_s"].values())
-                ours += step["generator_cpu_s"]
-                step["machine_cpu_cores"] = ours / step["window_s"]
-    return docs
-
-
-def save(docs: list[Doc], folder: Path) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for doc, original in zip(docs, FIXTURES, strict=True):
-        path = folder / original.name
-        path.write_text(json.dumps(doc))
-        paths.append(path)
-    return paths
-
-
-def render(docs: list[Doc], tmp_path: Path) -> str:
-    """The report of these results (saved under ``tmp_path/in``), as Markdown."""
-    return write_report(save(docs, tmp_path / "in"), tmp_path).read_text()
-
-
-def searches(docs: list[Doc], scenario: str, latency: str, target: str | None = None) -> list[Doc]:
-    return [
-        s
-        for doc in docs
-        if doc["labels"]["db_latency_ms"] == latency
-        for s in doc["searches"]
-        if s["scenario"] == scenario and (target is None or s["target"] == target)
-    ]
-
-
-def set_capacities(
-    docs: list[Doc], scenario: str, capacities: dict[str, Sequence[float]], bound: str = ""
-) -> None:
-    """Give each named service these capacities (one per round) at no added latency; the
-    service named ``bound`` is generator-bound in every round."""
-    for target, values in capacities.items():
-        found = searches(docs, scenario, "0", target)
-        assert len(found) == len(values)
-        for search, value in zip(found, values, strict=True):
-            search["capacity"].update(
-                rps=value,
-                lower_bound=target == bound,
-                limit="generator" if target == bound else "service",
-            )
 
 
 @dataclass(frozen=True)
@@ -132,23 +82,6 @@ def best_by_stack(docs: list[Doc], scenario: str, latency: str) -> dict[str, Bes
     return best
 
 
-def sentence(text: str, title: str) -> str:
-    (line,) = [line for line in text.splitlines() if line.startswith(f"- {title}:")]
-    return line
-
-
-def table_row(text: str, title: str) -> list[str]:
-    (line,) = [line for line in text.splitlines() if line.startswith(f"| {title} |")]
-    return [cell.strip() for cell in line.strip("|").split("|")]
-
-
-def test_fixtures_are_there() -> None:
-    assert len(FIXTURES) == 3  # one per database latency, as the bench writes them
-    for path in FIXTURES:
-        run = RunResults.read(path)
-        assert run.settings.repeats == 2
-
-
 def test_every_section_renders_with_its_charts(tmp_path: Path) -> None:
     text = write_report(FIXTURES, tmp_path).read_text()
     headings = re.findall(r"^## (.+)$", text, re.MULTILINE)
@@ -163,8 +96,11 @@ def test_every_section_renders_with_its_charts(tmp_path: Path) -> None:
         "Method",
         "Environment",
     ]
-    for chart in re.findall(r"\]\(([^)]+\.png)\)", text):
+    linked = re.findall(r"\]\(([^)]+\.png)\)", text)
+    for chart in linked:
         assert (tmp_path / chart).read_bytes().startswith(PNG_MAGIC)
+    # Every chart drawn is linked, once.
+    assert sorted(linked) == sorted(path.name for path in tmp_path.glob("*.png"))
     for scenario in ("demo", "demo-hit", "idle"):
         assert f"](latency-{scenario}.png)" in text
     assert "](latency-demo-5ms.png)" in text
@@ -205,39 +141,6 @@ def test_each_verdict_sentence_agrees_with_its_figures(tmp_path: Path) -> None:
         assert (row[5] == "within noise") == overlap
         checked += 1
     assert checked >= 3
-
-
-def light_p50(search: Doc) -> float | None:
-    """p50 at the search's lightest sustained offered rate, from the raw JSON."""
-    rated = [s for s in search["steps"] if s["offered_rps"] is not None and s["sustained"]]
-    if not rated:
-        return None
-    return float(min(rated, key=lambda s: s["offered_rps"])["latency_ms"]["p50"])
-
-
-def test_the_database_sentence_says_where_the_pool_is_the_limit(tmp_path: Path) -> None:
-    docs = quiet(documents())
-    text = render(docs, tmp_path)
-    opening = text.split("## Database latency\n\n", 1)[1].split("\n", 1)[0]
-    pool = int(docs[0]["labels"]["db_pool_size"])
-    for latency in ("0", "1", "5"):
-        found = searches(docs, "demo", latency)
-        holds: dict[str, list[float]] = {}
-        capacities: dict[str, list[float]] = {}
-        for search in found:
-            if (value := light_p50(search)) is not None:
-                holds.setdefault(search["target"], []).append(value)
-            if search["capacity"]["rps"]:
-                capacities.setdefault(search["target"], []).append(search["capacity"]["rps"])
-        hold = min(sorted(v)[len(v) // 2] for v in holds.values())
-        ceiling = pool * 1000 / hold
-        top = max(sorted(v)[len(v) // 2] for v in capacities.values())
-        share = top / ceiling
-        who = "the pool" if share >= 0.8 else "the stack"
-        assert (
-            f"at +{latency} ms the pool lets through {ceiling:,.0f} lookups/s and the fastest "
-            f"service reached {share:.0%} of it: {who} is the limit"
-        ) in opening
 
 
 def test_within_noise_and_clear_wins_are_told_apart(tmp_path: Path) -> None:

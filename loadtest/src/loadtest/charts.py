@@ -1,15 +1,16 @@
 """The report's charts, with matplotlib's object API on the Agg backend (no display, no pyplot).
 
-Colours say the stack: gevent services in warm colours, asyncio ones in cool colours, so a
-reader sees the stacks before the services. Bars carry the rounds' range as whiskers and are
-hatched when the figure is only a lower bound (the load generator was the limit).
+``draw`` draws each chart once, from the analysis; the report links them by the names here.
+Colours say the model: gevent services in warm colours, asyncio ones in cool colours, threads
+in purples, so a reader sees the models before the services. Bars carry the rounds' range as
+whiskers and are hatched when the figure is only a lower bound (the load generator was the limit).
 """
 
 from __future__ import annotations
 
 import math
 import statistics
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 from matplotlib.figure import Figure as Canvas
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
     from matplotlib.axes import Axes
 
+    from loadtest.analysis import Analysis, Group
     from loadtest.results import Step
     from loadtest.summary import Cell, Condition, Figure, Summary
 
@@ -32,10 +34,50 @@ matplotlib.use("Agg")
 PALETTES = {
     "gevent": ["#d95f02", "#e6ab02", "#a6761d", "#e7298a"],
     "asyncio": ["#1b9e77", "#377eb8", "#7570b3", "#66a61e"],
+    "threads": ["#984ea3", "#c51b7d", "#542788", "#de77ae"],
     "other": ["#666666", "#999999", "#333333", "#bbbbbb"],
 }
 DPI = 100
 BUCKET = 1.05  # offered rates within 5 % of each other are one point of a latency line
+CAPACITY = "capacity.png"
+DATABASE = "database-latency.png"
+CPU = "cpu-per-request.png"
+
+
+def latency_name(condition: Condition) -> str:
+    extra = f"-{condition.db_latency_ms:g}ms" if condition.db_latency_ms else ""
+    return f"latency-{condition.scenario}{extra}.png"
+
+
+def capacity_title(a: Analysis) -> str:
+    return f"Capacity at p99 ≤ {a.slo:g} ms ({a.measure.name}; higher is better)"
+
+
+def database_title(a: Analysis) -> str:
+    scenario = a.latencies[0].condition.scenario
+    return f"{scenario}: capacity by added database latency ({a.measure.name})"
+
+
+def draw(a: Analysis, out: Path) -> None:
+    """Every chart the report links, each once, into ``out``."""
+    for name, groups, title in (
+        (CAPACITY, a.baselines, capacity_title),
+        (DATABASE, a.latencies, database_title),
+    ):
+        if groups:
+            grouped_bars(a.summary, groups, lambda cell: cell.capacity, title=title(a),
+                         ylabel=a.measure.name, path=out / name)  # fmt: skip
+    for condition in [g.condition for g in a.baselines] + a.delayed:
+        latency_against_load(a.summary, condition, a.slo, out / latency_name(condition))
+    if a.cpu_measured:
+        grouped_bars(
+            a.summary,
+            a.baselines,
+            lambda cell: cell.cpu_us,
+            title="Service CPU per request at the highest sustained load (µs; lower is better)",
+            ylabel="µs of CPU per request",
+            path=out / CPU,
+        )
 
 
 def colours(summary: Summary) -> dict[str, str]:
@@ -52,18 +94,15 @@ def colours(summary: Summary) -> dict[str, str]:
 
 def grouped_bars(
     summary: Summary,
-    groups: Sequence[tuple[str, Condition]],
+    groups: Sequence[Group],
     value: Callable[[Cell], Figure | None],
     *,
     title: str,
     ylabel: str,
     path: Path,
-    ceilings: Sequence[float | None] = (),
 ) -> None:
-    """One group of bars per condition, one bar per service: median, range whiskers.
-
-    ``ceilings``, one per group, draws a dashed line at that height (the pool's ceiling).
-    """
+    """One group of bars per condition, one bar per service: median, range whiskers; a dashed
+    line at the pool's ceiling where the group has one."""
     canvas = Canvas(figsize=(8, 4), layout="constrained")
     ax = canvas.subplots()
     palette = colours(summary)
@@ -71,8 +110,8 @@ def grouped_bars(
     width = 0.8 / max(len(targets), 1)
     heights = [1.0]
     for t_index, target in enumerate(targets):
-        for g_index, (_, condition) in enumerate(groups):
-            cell = summary.cell(condition, target)
+        for g_index, group in enumerate(groups):
+            cell = summary.cell(group.condition, target)
             fig = value(cell) if cell else None
             if fig is None:
                 continue
@@ -98,6 +137,7 @@ def grouped_bars(
                     linewidth=1,
                 )
     top = max(heights)
+    ceilings = [g.ceiling_per_core for g in groups]
     for g_index, ceiling in enumerate(ceilings):
         if ceiling is None:
             continue
@@ -106,11 +146,11 @@ def grouped_bars(
         else:  # far above every bar: say it rather than squash the bars under it
             ax.annotate(f"pool ceiling {ceiling:,.0f} (off the chart)", (g_index, top * 1.05),
                         ha="center", fontsize="small")  # fmt: skip
-    ax.set_xticks(range(len(groups)), [label for label, _ in groups])
+    ax.set_xticks(range(len(groups)), [g.label for g in groups])
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.set_ylim(bottom=0)
-    _legend(ax, summary, extra=[("--", "pool ceiling")] if any(ceilings) else [])
+    _legend(ax, summary, [_key("pool ceiling", linestyle="--")] if any(ceilings) else [])
     canvas.savefig(path, dpi=DPI)
 
 
@@ -152,28 +192,21 @@ def latency_against_load(summary: Summary, condition: Condition, slo: float, pat
     ax.set_ylabel("latency, ms (log scale)")
     ax.set_title(f"Latency against load: {condition.describe().replace('`', '')}")
     ax.set_xlim(left=0)
-    _legend(
-        ax,
-        summary,
-        extra=[("-", "p99"), ("--", "p50"), ("o", "sustained"), ("white", "not sustained")],
-    )
+    dot = {"marker": "o", "linestyle": ""}
+    _legend(ax, summary, [_key("p99", linestyle="-"), _key("p50", linestyle="--"),
+                          _key("sustained", **dot),
+                          _key("not sustained", markerfacecolor="white", **dot)])  # fmt: skip
     canvas.savefig(path, dpi=DPI)
 
 
-def _legend(ax: Axes, summary: Summary, extra: Sequence[tuple[str, str]] = ()) -> None:
+def _key(label: str, **style: Any) -> Line2D:
+    return Line2D([], [], color="black", label=label, **style)
+
+
+def _legend(ax: Axes, summary: Summary, extra: Sequence[Line2D] = ()) -> None:
     palette = colours(summary)
     handles = [
         Line2D([], [], color=palette[t], linewidth=6, label=f"{t} ({summary.stacks.get(t, '?')})")
         for t in summary.targets
     ]
-    for style, label in extra:
-        if style == "white":
-            handles.append(
-                Line2D([], [], marker="o", color="black", markerfacecolor="white", linestyle="")
-            )
-        elif style == "o":
-            handles.append(Line2D([], [], marker="o", color="black", linestyle=""))
-        else:
-            handles.append(Line2D([], [], color="black", linestyle="--" if style == "--" else "-"))
-        handles[-1].set_label(label)
-    ax.legend(handles=handles, fontsize="small", loc="best")
+    ax.legend(handles=[*handles, *extra], fontsize="small", loc="best")

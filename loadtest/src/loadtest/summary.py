@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
     from loadtest.results import RunResults, Search, Step
 
 # `run --meta stack.NAME=gevent` labels target NAME with its concurrency model.
 STACK_PREFIX = "stack."
+MODELS = ("gevent", "asyncio", "threads")  # the models compared, in the report's column order
 # Cores the machine spent outside the measured processes beyond which a step is suspect: the
 # kernel's own share of loopback traffic stays well below it.
 CONTENDED_AT = 0.25
@@ -57,7 +58,6 @@ class Round:
 
     search: Search
     allowance: float | None
-    web_concurrency: int | None
     local: bool  # the target's CPU was read from its processes, on the runner's machine
 
     @property
@@ -139,26 +139,12 @@ class Figure:
         return self.low <= other_high and other.low <= high
 
 
-def figure(
-    values: Sequence[float],
-    *,
-    lower_bound: bool = False,
-    bounded_by: tuple[str, ...] = (),
-    contended: bool = False,
-    unsaturated: bool = False,
-) -> Figure | None:
+def figure(values: Sequence[float], **marks: Any) -> Figure | None:
+    """The median over the rounds (``statistics.median``, the one definition), with the range
+    and ``marks`` (``Figure``'s keywords after ``rounds``); None without values."""
     if not values:
         return None
-    return Figure(
-        median=statistics.median(values),
-        low=min(values),
-        high=max(values),
-        rounds=len(values),
-        lower_bound=lower_bound,
-        bounded_by=bounded_by,
-        contended=contended,
-        unsaturated=unsaturated,
-    )
+    return Figure(statistics.median(values), min(values), max(values), len(values), **marks)
 
 
 @dataclass
@@ -171,10 +157,6 @@ class Cell:
     rounds: list[Round] = field(default_factory=list)
 
     @property
-    def allowance(self) -> float | None:
-        return self.rounds[0].allowance if self.rounds else None
-
-    @property
     def capacity(self) -> Figure | None:
         """Capacity per core (req/s without an allowance)."""
         values = [r.per_core for r in self.rounds if r.per_core is not None]
@@ -185,6 +167,20 @@ class Cell:
             bounded_by=tuple(limits),
             contended=any(r.contended for r in self.rounds),
         )
+
+    @property
+    def absolute(self) -> Figure | None:
+        """Capacity in req/s, whatever the CPU allowance."""
+        return figure([r.capacity for r in self.rounds if r.capacity is not None])
+
+    @property
+    def light_p50(self) -> Figure | None:
+        return figure([r.light_p50 for r in self.rounds if r.light_p50 is not None])
+
+    def watched(self, name: str) -> Figure | None:
+        """Cores a watched process spent at each round's highest sustained step."""
+        steps = [s for r in self.rounds if (s := r.sustained) is not None]
+        return figure([s.watched_cpu_s.get(name, 0.0) / s.window_s for s in steps])
 
     @property
     def cpu_us(self) -> Figure | None:
@@ -234,22 +230,16 @@ class Summary:
         for run in runs:
             allowances = {t.name: t.cpu_allowance for t in run.targets}
             local = {t.name for t in run.targets if t.cpu_source == "pids"}
-            condition_of = _conditions(run)
-            web_concurrency = _int(run.labels.get("web_concurrency"))
+            latency = _float(run.labels.get("db_latency_ms"))
+            pool = _int(run.labels.get("db_pool_size"))
             for found in run.searches:
-                condition = condition_of(found.scenario)
+                condition = Condition(found.scenario, latency, pool)
                 key = (condition, found.target)
                 cell = cells.setdefault(
                     key, Cell(condition, found.target, stacks.get(found.target, "other"))
                 )
-                cell.rounds.append(
-                    Round(
-                        found,
-                        allowances.get(found.target),
-                        web_concurrency,
-                        local=found.target in local,
-                    )
-                )
+                allowance = allowances.get(found.target)
+                cell.rounds.append(Round(found, allowance, local=found.target in local))
                 if found.target not in targets:
                     targets.append(found.target)
         return cls(list(runs), cells, stacks, targets)
@@ -278,14 +268,21 @@ class Summary:
         """Whether every measured target had a CPU allowance (else figures are req/s)."""
         return all(run.targets and all(t.cpu_allowance for t in run.targets) for run in self.runs)
 
-    def label_values(self, key: str) -> set[str]:
-        return {run.labels[key] for run in self.runs if key in run.labels}
+    def label_int(self, key: str) -> int | None:
+        """The label's value when every run that recorded it agrees."""
+        values = {run.labels[key] for run in self.runs if key in run.labels}
+        return int(next(iter(values))) if len(values) == 1 else None
 
+    @property
+    def models(self) -> list[str]:
+        """The concurrency models some measured target runs (the verdict's columns)."""
+        return [m for m in MODELS if m in {self.stacks.get(t) for t in self.targets}]
 
-def _conditions(run: RunResults) -> Callable[[str], Condition]:
-    latency = _float(run.labels.get("db_latency_ms"))
-    pool = _int(run.labels.get("db_pool_size"))
-    return lambda scenario: Condition(scenario, latency, pool)
+    @property
+    def allowance(self) -> float | None:
+        """The one CPU allowance every target had, if they shared one."""
+        allowances = {t.cpu_allowance for run in self.runs for t in run.targets}
+        return next(iter(allowances)) if len(allowances) == 1 else None
 
 
 def _condition_order(c: Condition) -> tuple[int, str, float, int]:
