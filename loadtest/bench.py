@@ -5,16 +5,15 @@ Dockerfile ``CMD``, the delaying proxy) and the load generator (``python -m load
 runs with the repository root on ``sys.path``; the installable ``loadtest`` package never
 imports the kit (its image stands alone). Steps:
 
-1. a scratch database on ``DATABASE_URL``'s server, or on a throw-away one;
-2. ``python -m loadtest seed --rows N`` (default 1,000,000, as in the blog);
-3. the kit's ``DelayProxy`` in a process of its own (so its CPU time is its own) between the
-   services and the database;
-4. the four services by their Dockerfile commands, each with a SELECT-only login through the
-   proxy, pinned to the service core(s); one ``python -m loadtest run`` per database latency
-   (the proxy's delay), the generator pinned to the other core(s), every service's process
-   tree, the database and the proxy measured; the services restart only when the pool size
-   changes (``--full``'s sweep);
-5. ``python -m loadtest report`` over the results; print the report's path.
+1. a scratch database on ``DATABASE_URL``'s server, or on a throw-away one, seeded by
+   ``python -m loadtest seed``; the kit's ``DelayProxy`` in a process of its own (its CPU time
+   its own) between the services and the database;
+2. the four services by their Dockerfile commands, each with a SELECT-only login through the
+   proxy, pinned to the service core(s), restarted only when the pool size changes;
+3. per database latency (the proxy's delay), a plan (``loadtest.settings.Plan``) handed to
+   ``python -m loadtest run PLAN``: the generator pinned to the other core(s), every service's
+   process tree, the database and the proxy measured;
+4. ``python -m loadtest report`` over the results; print the report's path.
 
 The results are written to a temporary folder and moved under ``results/`` only once the run
 has finished: a run that fails leaves nothing there.
@@ -310,36 +309,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     estimate = plan.estimate_seconds(len(specs))
     settings = plan.settings
-    print(
-        f"bench: {len(specs)} services on CPU {cpu_list(service_cpus)}, the load generator on "
+    say(
+        f"{len(specs)} services on CPU {cpu_list(service_cpus)}, the load generator on "
         f"CPU {cpu_list(generator_cpus)}; {settings.rows:,} rows; {len(plan.phases)} phase(s) of "
         f"{settings.repeats} round(s), {settings.window_s:g} s windows: about "
-        f"{estimate / 60:.0f} min of measuring (by arithmetic), plus seeding and start-ups",
-        file=sys.stderr,
-        flush=True,
+        f"{estimate / 60:.0f} min of measuring (by arithmetic), plus seeding and start-ups"
     )
     with staged_results(args.out) as staging:
         out = staging.path
-        results = _measure(
-            plan,
-            specs,
-            out,
-            command=command,
-            service_cpus=service_cpus,
-            generator_cpus=generator_cpus,
-        )
+        cpus = (service_cpus, generator_cpus)
+        results = _measure(plan, specs, out, command=command, cpus=cpus)
         report = Path(loadtest("report", *map(str, results), "--out", str(out)))
         problems = failed_searches(results)
         if problems:
             # Measured, but not a comparison to keep: show why, keep nothing under results/.
             kept = Path(tempfile.mkdtemp(prefix="bench-failed-"))
             shutil.copytree(out, kept, dirs_exist_ok=True)
-            print("bench: " + "\n  ".join(["failed:", *problems]), file=sys.stderr)
+            say("\n  ".join(["failed:", *problems]))
             print(f"bench: this run's report, kept outside results/: {kept / report.name}")
             raise FailedRunError
     assert staging.final is not None
     final = staging.final
-    print(f"bench: done in {(time.monotonic() - started) / 60:.1f} min", file=sys.stderr)
+    say(f"done in {(time.monotonic() - started) / 60:.1f} min")
     if args.publish:
         _publish(final)
     print(final / report.name)
@@ -350,14 +341,17 @@ class FailedRunError(Exception):
     """The run measured, but some search failed: exit 1 with nothing left under results/."""
 
 
+def say(text: str) -> None:
+    print(f"bench: {text}", file=sys.stderr, flush=True)
+
+
 def _measure(
     plan: Bench,
     specs: Sequence[ServiceSpec],
     out: Path,
     *,
     command: str,
-    service_cpus: set[int],
-    generator_cpus: set[int],
+    cpus: tuple[set[int], set[int]],
 ) -> list[Path]:
     results = []
     with provide_database(prefix="bench") as database:
@@ -369,45 +363,39 @@ def _measure(
             phase_number = 0
             for pool_size, phases in groupby(plan.phases, key=lambda p: p.pool_size):
                 with services_running(
-                    specs,
-                    database=database,
-                    proxy_port=proxy.port,
-                    pool_size=pool_size,
-                    cpus=service_cpus,
-                    log_dir=out,
-                ) as running:
+                    specs, database=database, proxy_port=proxy.port, pool_size=pool_size,
+                    cpus=cpus[0], log_dir=out,
+                ) as running:  # fmt: skip
                     for phase in phases:
                         phase_number += 1
-                        print(
-                            f"bench: phase {phase_number} of {len(plan.phases)}: "
+                        say(
+                            f"phase {phase_number} of {len(plan.phases)}: "
                             f"{', '.join(phase.scenarios)} with +{phase.db_latency_ms:g} ms per "
-                            f"database round trip, pools of {pool_size}",
-                            file=sys.stderr,
-                            flush=True,
+                            f"database round trip, pools of {pool_size}"
                         )
                         proxy.set_delay(phase.db_latency_ms / 1000)
-                        watch: dict[str, tuple[int, ...]] = {"proxy": (proxy.pid,)}
-                        if database_pid:
-                            watch["database"] = (database_pid,)
-                        run = _run_plan(plan, phase, running, service_cpus, generator_cpus)
+                        watch = {"proxy": proxy.pid, "database": database_pid}
                         meta = {"database": server_version, "command": command}
-                        run = replace(run, watch=watch, meta={**run.meta, **meta})
+                        run = _run_plan(plan, phase, running, cpus, watch, meta)
                         file = out / f"plan-{phase_number}.json"
                         file.write_text(run.to_json())
-                        results.append(Path(loadtest("run", f"--plan={file}", f"--out={out}")))
+                        results.append(Path(loadtest("run", str(file), f"--out={out}")))
         finally:
             proxy.close()
     return results
 
 
-def _run_plan(
+def _run_plan(  # noqa: PLR0917
     plan: Bench,
     phase: Phase,
     running: Sequence[RunningService],
-    service_cpus: set[int],
-    generator_cpus: set[int],
+    cpus: tuple[set[int], set[int]],
+    watch: dict[str, int | None],
+    meta: dict[str, str],
 ) -> Plan:
-    """The runner's plan of one phase: every service a target, pinned, labelled."""
+    """The runner's plan of one phase: every service a target, pinned, labelled; the other
+    processes watched (when this machine runs them), the run's facts noted."""
+    service_cpus, generator_cpus = cpus
     settings = replace(
         plan.settings,
         scenarios=phase.scenarios,
@@ -422,11 +410,12 @@ def _run_plan(
         "db_pool_size": str(phase.pool_size),
         "web_concurrency": str(len(service_cpus)),
     }
-    meta = {"service_cpus": cpu_list(service_cpus)}
+    meta = {**meta, "service_cpus": cpu_list(service_cpus)}
     for service in running:
         meta[f"stack.{service.name}"] = STACKS.get(service.name, "other")
         meta[f"command.{service.name}"] = " ".join(service.spec.command)
-    return Plan(settings, targets, labels=labels, meta=meta)
+    known: dict[str, tuple[int, ...]] = {name: (pid,) for name, pid in watch.items() if pid}
+    return Plan(settings, targets, known, labels, meta)
 
 
 def _publish(final: Path) -> None:
@@ -437,15 +426,9 @@ def _publish(final: Path) -> None:
     results = sorted(final.glob("loadtest-*.json"))
     for path in results:
         shutil.copy2(path, DOCS / path.name)
-    loadtest(
-        "report",
-        *(str(DOCS / path.name) for path in results),
-        "--out",
-        str(DOCS),
-        "--readme",
-        str(README),
-    )
-    print(f"bench: published under {DOCS.relative_to(ROOT)}/ and in README.md", file=sys.stderr)
+    published = [str(DOCS / path.name) for path in results]
+    loadtest("report", *published, "--out", str(DOCS), "--readme", str(README))
+    say(f"published under {DOCS.relative_to(ROOT)}/ and in README.md")
 
 
 if __name__ == "__main__":

@@ -113,9 +113,11 @@ def test_capacity_searches_against_a_real_service(
             check_step(step)
             assert step.failures == 0, step.errors  # the seeded names are all found
             assert step.service_cpu_s is not None
-            assert step.service_cpu_s > 0
-            assert step.watched_cpu_s["itself"] > 0
             assert step.generator_cpu_s > 0
+        # The kernel counts CPU time in ticks (10 ms): a short window of a fast service may
+        # get none on a busy machine (seen: 65 requests, 0.0 s), a whole search never.
+        assert sum(step.service_cpu_s or 0 for step in found.steps) > 0
+        assert sum(step.watched_cpu_s["itself"] for step in found.steps) > 0
         for step in rates:
             assert step.kind == RATE
             assert step.offered_rps == step.users * results.settings.per_user_rate

@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from dataclasses import asdict, dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from dataclasses import Field, asdict, dataclass, field, fields
+from typing import TYPE_CHECKING, Any, cast
 
 from loadtest.k8s import PodSelector
 from loadtest.names import DEFAULT_SEED
@@ -252,21 +252,25 @@ def add_options(parser: Any, names: tuple[str, ...] | None = None) -> None:
     for spec in fields(RunSettings):
         if names is not None and spec.name not in names:
             continue
-        meta, default = spec.metadata, spec.default
+        meta, default = spec.metadata, cast("Any", spec.default)
         where = parser if names else groups.get(meta["group"])
         if where is None:
             where = groups[meta["group"]] = parser.add_argument_group(meta["group"])
-        flag = meta["flag"] or "--" + spec.name.replace("_", "-")
+        flag = _flag(spec)
         upper = flag[2:].upper().replace("-", "_")
         env = meta["env"] or f"LOADTEST_{upper}"
         repeatable = isinstance(default, tuple)
         shown = f"env {env}" + (", space-separated" if repeatable else "")
         shown += "" if default in (None, ()) else f"; default {_show(default)}"
         where.add_argument(
-            flag, dest=spec.name, metavar=upper, type=meta["kind"],
-            help=f"{meta['help']} [{shown}]", default=env_default(env, default, meta["kind"]),
+            flag, metavar=upper, type=meta["kind"], help=f"{meta['help']} [{shown}]",
+            default=env_default(env, list(default) if repeatable else default, meta["kind"]),
             **({"action": Repeatable} if repeatable else {}),
         )  # fmt: skip
+
+
+def _flag(spec: Field[Any]) -> str:
+    return str(spec.metadata["flag"] or "--" + spec.name.replace("_", "-"))
 
 
 def _show(default: Any) -> str:
@@ -275,5 +279,7 @@ def _show(default: Any) -> str:
 
 def settings_from(args: Any) -> RunSettings:
     """The settings that ``add_options``' options parsed to."""
-    values: dict[str, Any] = {spec.name: getattr(args, spec.name) for spec in fields(RunSettings)}
+    values = {
+        spec.name: getattr(args, _flag(spec)[2:].replace("-", "_")) for spec in fields(RunSettings)
+    }
     return RunSettings.from_dict(values)
