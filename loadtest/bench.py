@@ -273,7 +273,7 @@ def failed_searches(results: Sequence[Path]) -> list[str]:
 def parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Bench]:
     parser = argparse.ArgumentParser(prog="nox -s bench --", description=__doc__.splitlines()[0])
     size = parser.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true", help="a smoke run of about 2 minutes (CI)")
+    size.add_argument("--quick", action="store_true", help="a smoke run of about 3 minutes (CI)")
     size.add_argument(
         "--full",
         action="store_true",

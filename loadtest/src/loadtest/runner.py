@@ -260,7 +260,7 @@ class _Searcher:
         return self._measure(RATE, users, users * per_user, self.settings.settle_s)
 
     def _offer(self, users: int, user_class: type[User]) -> None:
-        # All at once: the paced users spread their own phases over one period.
+        # Within a tenth of a second: the paced users spread their own phases over one period.
         self.runner.start(users, spawn_rate=max(users, 1) * 10.0, user_classes=[user_class])
         _wait_until(lambda: self.runner.user_count == users, SPAWN_GRACE, f"{users} users running")
 

@@ -119,7 +119,7 @@ class RunSettings:
         """The rate steps a search takes (``search.next_rate`` on a model service) to a typical
         knee with these settings' resolution and step budget."""
         knee = TYPICAL_KNEE if first_round else TYPICAL_DRIFT
-        model = SearchPlan(1000.0, first_round, self.resolution, self.max_steps, quantum=1.0)
+        model = SearchPlan(1000.0, first_round, self.resolution, self.max_steps, self.max_rate, 1)
         steps: list[Outcome] = []
         while (rate := next_rate(model, steps)) is not None:
             steps.append(Outcome(rate, sustained=rate <= knee * 1000))
