@@ -4,7 +4,7 @@
 The command line is generated from its fields (``add_options``); an option given on the command
 line wins over its ``LOADTEST_*`` variable, which wins over the default, as in locust. The
 results store the object as it is, and a ``Plan`` (the settings and the targets) travels as one
-JSON document: ``python -m loadtest run --plan FILE``. Imports nothing heavy.
+JSON document: ``python -m loadtest run PLAN``. Imports nothing heavy.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ SCENARIOS = ("demo", "demo-hit", "idle")
 DEFAULT_POOL_SIZE = 10  # CONTRACT.md: DB_POOL_SIZE's default in every service
 METHOD, TOPOLOGY, DATA = "the method", "where the users run", "what the database holds"
 # For the time estimate: where a typical knee lies, relative to the probe's throughput in the
-# first round and to the earlier rounds' capacity in later ones (its steps match the published
-# run's: 5.4 and 4.3 on average), and what a step costs beyond its settling and window.
+# first round and to the earlier rounds' capacity in later ones (5 and 4 steps; a published
+# run's searches took 5.4 and 4.3 on average), and what a step costs beyond settle and window.
 TYPICAL_KNEE, TYPICAL_DRIFT = 0.85, 0.9
 STEP_OVERHEAD = 0.15  # seconds: the window's exchanges, the histogram's percentiles
 
