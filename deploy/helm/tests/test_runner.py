@@ -49,6 +49,7 @@ from conftest import AKS, SCENARIO_SERVICES
 from dryrun import RUN_OPTIONS
 from loadtest.cli import build_parser
 from loadtest.k8s import PodSelector
+from loadtest.settings import SCENARIOS, STEP_OVERHEAD, RunSettings
 
 LOCUST_VALUES = load_values(SUBCHARTS["locust"] / "values.yaml")
 README = CHART / "README.md"
@@ -154,15 +155,15 @@ def longest_run(values: Mapping[str, Any]) -> int:
         return getattr(defaults, name.replace("-", "_")) if value is None else value
 
     window = float(option("window"))
-    step = float(option("settle")) + window + bench.STEP_OVERHEAD
+    step = float(option("settle")) + window + STEP_OVERHEAD
     rates = option("rate")
     rates = rates if isinstance(rates, list) else [rates]
     if rates:
         search = len(rates) * step
     else:
-        probe = float(option("warmup")) + window + bench.STEP_OVERHEAD
+        probe = float(option("warmup")) + window + STEP_OVERHEAD
         search = probe + int(option("max-steps")) * step
-    scenarios = options.get("scenario") or list(bench.ALL)
+    scenarios = options.get("scenario") or list(SCENARIOS)
     scenarios = scenarios if isinstance(scenarios, list) else [scenarios]
     waits = run["waitTimeoutSeconds"] if run["waitForTargets"] else 0
     waits += float(option("expect-workers-max-wait"))
@@ -234,17 +235,18 @@ def test_the_readme_times_the_aks_run() -> None:
     typical one (bench.py's estimate, its model search) and the longest (the chart's)."""
     run = merge(LOCUST_VALUES["run"], AKS["locust"]["run"])
     given = run["options"]
-    plan = bench.Plan(
-        rows=0,
-        repeats=int(given["repeats"]),
-        window=float(given["window"]),
-        settle=float(given["settle"]),
-        warmup=float(given["warmup"]),
-        resolution=float(given["resolution"]),
-        max_steps=int(given["max-steps"]),
-        phases=(bench.Phase(0, tuple(given["scenario"])),),
+    plan = bench.Bench(
+        RunSettings(
+            repeats=int(given["repeats"]),
+            window_s=float(given["window"]),
+            settle_s=float(given["settle"]),
+            warmup_s=float(given["warmup"]),
+            resolution=float(given["resolution"]),
+            max_steps=int(given["max-steps"]),
+        ),
+        (bench.Phase(0, tuple(given["scenario"])),),
     )
-    typical = bench.estimate_seconds(plan, len(enabled_services(AKS)))
+    typical = plan.estimate_seconds(len(enabled_services(AKS)))
     longest = longest_run(AKS)
     hours, seconds = divmod(longest, 3600)
     text = " ".join(README.read_text(encoding="utf-8").split())
