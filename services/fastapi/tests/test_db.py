@@ -278,27 +278,40 @@ def test_a_query_timeout_is_never_retried(database_url: str, scratch: Scratch) -
     assert run(database, sleep_then_count) <= 1  # the one the timeout abandoned, if still listed
 
 
-def test_waiting_for_a_connection_is_bounded_and_in_order(database_url: str) -> None:
-    database = Database(settings(database_url, DB_POOL_SIZE=1, DB_POOL_TIMEOUT=0.5))
-    served: list[int] = []
+def test_waiters_are_served_in_arrival_order(database_url: str) -> None:
+    database = Database(settings(database_url, DB_POOL_SIZE=1))
+    served: list[str] = []
+    releasing = asyncio.Event()
 
-    async def waiter(number: int) -> None:
+    async def request(name: str, after: asyncio.Event | None = None) -> None:
+        if after is not None:
+            await after.wait()
         async with database.connect():
-            served.append(number)
+            served.append(name)
             await asyncio.sleep(0.01)
 
     async def queue_up() -> None:
         async with database.connect():
-            tasks = [asyncio.create_task(waiter(number)) for number in range(5)]
+            waiters = [asyncio.create_task(request(f"waiter {n}")) for n in range(3)]
+            latecomer = asyncio.create_task(request("latecomer", after=releasing))
             await asyncio.sleep(0.05)
-        await asyncio.gather(*tasks)
-        async with database.connect():
-            late = asyncio.create_task(query(database, "SELECT 1"))
-            with pytest.raises(TimeoutError, match=r"^DB_POOL_TIMEOUT \(0.5 s\) passed$"):
-                await late
+            # The latecomer runs just before the first waiter is woken for the connection.
+            releasing.set()
+        await asyncio.gather(*waiters, latecomer)
 
     run(database, queue_up)
-    assert served == [0, 1, 2, 3, 4]
+    assert served == ["waiter 0", "waiter 1", "waiter 2", "latecomer"]
+
+
+def test_waiting_for_a_connection_is_bounded(database_url: str) -> None:
+    database = Database(settings(database_url, DB_POOL_SIZE=1, DB_POOL_TIMEOUT=0.5))
+
+    async def one_too_many() -> None:
+        async with database.connect():
+            with pytest.raises(TimeoutError, match=r"^DB_POOL_TIMEOUT \(0.5 s\) passed$"):
+                await query(database, "SELECT 1")
+
+    run(database, one_too_many)
 
 
 def test_a_server_that_never_greets_is_a_connect_timeout(silent_server: str) -> None:
