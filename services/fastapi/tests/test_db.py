@@ -218,6 +218,25 @@ def test_a_connection_killed_after_checkout_is_retried_once(
     assert fresh != killed
 
 
+def test_a_connection_killed_while_its_query_runs_is_retried_once(
+    database_url: str, scratch: Scratch
+) -> None:
+    database = Database(settings(database_url, DB_POOL_SIZE=1, DB_QUERY_TIMEOUT=10))
+    sql = text("SELECT CONNECTION_ID(), SLEEP(1.5)")
+
+    async def kill_mid_query() -> tuple[int, int]:
+        async with database.connect() as connection:
+            killed = (await connection.execute(text("SELECT CONNECTION_ID()"))).scalar_one()
+            running = asyncio.create_task(fetch_all(connection, sql))
+            await asyncio.sleep(0.2)  # the SLEEP is running
+            await asyncio.to_thread(execute, scratch, f"KILL {killed}")
+            (row,) = await running
+        return killed, row[0]
+
+    killed, answered_by = run(database, kill_mid_query)
+    assert answered_by != killed
+
+
 def test_killed_pooled_connections_are_replaced(
     database_url: str, scratch: Scratch, rows: str
 ) -> None:
