@@ -110,7 +110,7 @@ class Database:
             self.turns.release()
 
     async def fill(self) -> None:
-        """Open every connection at once before serving, within DB_CONNECT_TIMEOUT, best effort.
+        """Open every connection before serving, within DB_CONNECT_TIMEOUT, best effort.
 
         The worker starts whatever the outcome: what is missing opens at checkout.
         """
@@ -125,12 +125,14 @@ class Database:
                 failures.append(error)
 
         try:
-            async with (
-                deadline(self.connect_timeout, "DB_CONNECT_TIMEOUT"),
-                asyncio.TaskGroup() as group,
-            ):
-                for _ in range(self.size):
-                    group.create_task(open_one())
+            async with deadline(self.connect_timeout, "DB_CONNECT_TIMEOUT"):
+                # SQLAlchemy runs the pool's connect event (SET NAMES, the isolation level) under
+                # one lock until a first run has completed (sqlalchemy/event/attr.py,
+                # _exec_w_sync_on_first_run): one connection first, then the rest at once.
+                await open_one()
+                async with asyncio.TaskGroup() as group:
+                    for _ in range(self.size - 1):
+                        group.create_task(open_one())
         except TimeoutError as error:
             failures.append(error)
         for connection in opened:
