@@ -18,8 +18,7 @@ from app.log import LOG_CONFIG
 GRACEFUL_SHUTDOWN_SECONDS = 20
 
 
-def server_options() -> dict[str, Any]:
-    """uvicorn's settings (https://www.uvicorn.org/settings/)."""
+def server_options() -> dict[str, Any]:  # https://www.uvicorn.org/settings/
     from app import config  # read once logging is set up, so that a refusal is logged
 
     return dict(

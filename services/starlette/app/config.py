@@ -89,12 +89,13 @@ def database(value: str) -> tuple[DatabaseURL, ssl.SSLContext | None]:
         if key not in ("ssl-mode", "ssl-ca") or key in options:
             raise ValueError(f"query option {key!r}: only ssl-mode and ssl-ca, once each")
         options[key] = option
-    context = tls(options.get("ssl-mode", "DISABLED").upper(), options.get("ssl-ca"))
+    context = tls(options.get("ssl-mode", "DISABLED"), options.get("ssl-ca"))
     return DatabaseURL(value).replace(query=""), context
 
 
 def tls(mode: str, ca: str | None) -> ssl.SSLContext | None:
     """The TLS context for an ssl-mode and an optional CA file (PEM)."""
+    mode = mode.upper()
     if mode not in SSL_MODES:
         raise ValueError(f"ssl-mode {mode!r} is not one of {', '.join(SSL_MODES)}")
     if mode == "DISABLED":

@@ -41,28 +41,18 @@ class Error(enum.Enum):
         # Starlette builds a 405's Allow header from a set, in no fixed order: fixed here.
         self.headers = {"Allow": "GET, HEAD"} if status == 405 else None
 
-    def response(self) -> Response:
+    async def handle(self, request: Request, exc: Exception) -> Response:
+        """The exception handler that answers with this error."""
+        if self is Error.DATABASE_UNAVAILABLE:  # the driver's words: in the log, never the body
+            logger.warning("database unavailable: %s", exc)
         return ORJSONResponse(self.body, self.status, self.headers)
 
 
-def answer(error: Error) -> ExceptionHandler:
-    async def handler(request: Request, exc: Exception) -> Response:
-        return error.response()
-
-    return handler
-
-
-async def database_unavailable(request: Request, exc: Exception) -> Response:
-    # The driver's own words belong in the log, never in the response.
-    logger.warning("database unavailable: %s", exc)
-    return Error.DATABASE_UNAVAILABLE.response()
-
-
 EXCEPTION_HANDLERS: dict[Any, ExceptionHandler] = {
-    InvalidQuery: answer(Error.INVALID_QUERY),
-    InvalidName: answer(Error.INVALID_NAME),
-    404: answer(Error.NOT_FOUND),
-    405: answer(Error.METHOD_NOT_ALLOWED),
-    DatabaseUnavailable: database_unavailable,
-    Exception: answer(Error.INTERNAL_ERROR),
+    InvalidQuery: Error.INVALID_QUERY.handle,
+    InvalidName: Error.INVALID_NAME.handle,
+    404: Error.NOT_FOUND.handle,
+    405: Error.METHOD_NOT_ALLOWED.handle,
+    DatabaseUnavailable: Error.DATABASE_UNAVAILABLE.handle,
+    Exception: Error.INTERNAL_ERROR.handle,
 }
