@@ -17,7 +17,7 @@ from typing import Any
 import aiomysql
 import databases
 from databases.interfaces import Record
-from pymysql.constants import FIELD_TYPE
+from pymysql.constants import CLIENT, FIELD_TYPE
 from pymysql.converters import conversions, convert_datetime
 
 from app import config
@@ -102,7 +102,8 @@ class Pool:
         async def hold_one() -> None:  # held until all are open, so each task opens its own
             nonlocal opened
             try:
-                async with self.database.connection():
+                async with self.database.connection() as connection:
+                    refuse_plain_text(connection.raw_connection)
                     opened += 1
                     await all_open.wait()
             except asyncio.BrokenBarrierError:
@@ -156,6 +157,7 @@ class Pool:
         async with AsyncExitStack() as stack:
             async with deadline(config.DB_CONNECT_TIMEOUT, "DB_CONNECT_TIMEOUT"):
                 connection = await stack.enter_async_context(self.database.connection())
+                refuse_plain_text(connection.raw_connection)
             async with deadline(config.DB_QUERY_TIMEOUT, "DB_QUERY_TIMEOUT"):
                 try:
                     return await connection.fetch_all(query, values)
@@ -171,6 +173,13 @@ class Pool:
     async def ping(self) -> None:
         """Readiness: the table answers through the pool, within the pool's deadlines."""
         await self.fetch_all(PING)
+
+
+def refuse_plain_text(connection: aiomysql.Connection) -> None:
+    """With TLS asked for, a server that did not offer it: aiomysql would go on in plain text."""
+    if config.DATABASE_TLS and not connection.server_capabilities & CLIENT.SSL:
+        connection.close()  # never back to the pool
+        raise aiomysql.OperationalError(2026, "TLS is required, but the server does not offer it")
 
 
 def dead_connection(error: BaseException) -> bool:

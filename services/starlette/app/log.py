@@ -28,9 +28,6 @@ class OneLineFormatter(logging.Formatter):
         where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
         return f"{type(error).__name__}: {error}{where}"
 
-    def formatStack(self, stack_info: str) -> str:
-        return ""
-
     def format(self, record: logging.LogRecord) -> str:
         # logging puts the exception on a line of its own; a message may hold newlines too.
         lines = [line.strip() for line in super().format(record).splitlines()]

@@ -279,3 +279,15 @@ def test_a_server_that_never_greets_is_unavailable(make_pool: MakePool, silent_s
         DatabaseUnavailable, match=r"^TimeoutError: DB_CONNECT_TIMEOUT \(0.2 s\) passed$"
     ):
         run(pool, checkout)
+
+
+def test_tls_asked_of_a_server_without_it_is_refused(
+    make_pool: MakePool, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The test server offers no TLS; aiomysql alone would carry on in plain text.
+    pool = make_pool(f"{database_url}?ssl-mode=REQUIRED", DB_POOL_SIZE=2)
+    with pytest.raises(DatabaseUnavailable, match=r"^OperationalError \(2026\): TLS is required"):
+        run(pool, lambda: pool.fetch_all("SELECT 1"))
+    (fill,) = [r for r in caplog.records if r.getMessage().startswith("database pool")]
+    assert "opened 0 of 2 connections" in fill.getMessage()
+    assert "2 failed: OperationalError: (2026, 'TLS is required" in fill.getMessage()
