@@ -40,10 +40,16 @@ def test_an_exception_is_one_line_with_its_innermost_frame() -> None:
     )
 
 
-def test_times_are_utc() -> None:
+def test_times_are_utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Kolkata")  # a local time that is not UTC
+    time.tzset()
     record = logging.LogRecord("app", logging.INFO, __file__, 1, "x", None, None)
     record.created = 0.0
-    assert OneLineFormatter().format(record) == "1970-01-01T00:00:00Z INFO app: x"
+    try:
+        assert OneLineFormatter().format(record) == "1970-01-01T00:00:00Z INFO app: x"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_uvicorn_and_the_app_log_at_info_through_the_one_handler() -> None:
