@@ -1,45 +1,44 @@
-"""``python -m app``: uvicorn with the settings; the container's start command.
+"""``python -m app``, the container's command: uvicorn with the settings from the environment.
 
-uvicorn's CLI reads ``WEB_CONCURRENCY`` but not ``PORT``, so without a shell to expand it the
-server is started programmatically (https://www.uvicorn.org/deployment/#running-programmatically,
-https://www.uvicorn.org/settings/).
+uvicorn's CLI reads WEB_CONCURRENCY but not PORT, and an exec-form CMD has no shell to expand
+it: https://www.uvicorn.org/deployment/#running-programmatically.
 """
 
 from __future__ import annotations
 
+import logging.config
 from typing import Any
 
 import uvicorn
 
-from app import settings
-from app.log import log_config
+from app.log import LOG_CONFIG
 
-# Seconds SIGTERM waits for in-flight requests before cancelling them: above the worst-case
-# request, DB_POOL_TIMEOUT + DB_CONNECT_TIMEOUT + DB_QUERY_TIMEOUT (12 s by default).
+# Seconds SIGTERM waits for requests in flight: above the slowest one, DB_POOL_TIMEOUT and
+# twice DB_CONNECT_TIMEOUT + DB_QUERY_TIMEOUT (a retry), 19 s with the defaults.
 GRACEFUL_SHUTDOWN_SECONDS = 20
 
 
-def server_options() -> dict[str, Any]:
-    """uvicorn's settings for this service (https://www.uvicorn.org/settings/)."""
+def server_options() -> dict[str, Any]:  # https://www.uvicorn.org/settings/
+    from app import config  # read once logging is set up, so that a refusal is logged
+
     return dict(
         host="0.0.0.0",
-        port=settings.PORT,
-        workers=settings.WEB_CONCURRENCY,
+        port=config.PORT,
+        workers=config.WEB_CONCURRENCY,
         loop="uvloop",
         http="httptools",
-        ws="none",  # no WebSocket routes: don't load a WebSocket protocol
+        ws="none",  # no WebSocket routes
         lifespan="on",  # a failing lifespan stops the worker instead of serving without a pool
-        access_log=settings.ACCESS_LOG,
-        log_config=log_config(),
-        # Only access-log client addresses would use X-Forwarded-For, and by default uvicorn
-        # trusts it from 127.0.0.1 only: skip that per-request middleware.
-        proxy_headers=False,
-        server_header=False,  # don't name the server software in every response
+        access_log=config.ACCESS_LOG,
+        log_config=LOG_CONFIG,
+        proxy_headers=False,  # X-Forwarded-For would only change access-log addresses
+        server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
 
 
 def main() -> None:
+    logging.config.dictConfig(LOG_CONFIG)
     # An import string: each of WEB_CONCURRENCY worker processes imports its own app.
     uvicorn.run("app.main:app", **server_options())
 

@@ -1,137 +1,130 @@
 """The MySQL pool: `databases` over aiomysql, one per worker, bounded in size and in time.
 
-- https://www.encode.io/databases/connections_and_transactions/ (the pool's options)
-- https://www.encode.io/databases/database_queries/ (raw SQL with bound values)
-- https://aiomysql.readthedocs.io/en/stable/pool.html (what the options become)
-
-The lifespan opens every connection before the first request, best effort; a worker starts
-while MySQL is down, and the pool opens connections at checkout. Why each deadline, the turns
-and the retry exist: README.md, "The pool".
+https://www.encode.io/databases/connections_and_transactions/ and
+https://aiomysql.readthedocs.io/en/stable/pool.html; why each step: README.md, "The pool".
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import suppress
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
 from typing import Any
 
 import aiomysql
 import databases
 from databases.interfaces import Record
-from pymysql.constants import FIELD_TYPE
+from pymysql.constants import CLIENT, FIELD_TYPE
 from pymysql.converters import conversions, convert_datetime
 
-from app import settings
+from app import config
 
 logger = logging.getLogger(__name__)
 
-# The contract's statement, with the name bound as a value, never formatted into the SQL.
+# The lookup, with the name bound as a value, never formatted into the SQL.
 LOOKUP = "SELECT id, name, create_time, update_time FROM demo_data WHERE name = :name ORDER BY id"
 PING = "SELECT 1 FROM demo_data LIMIT 1"
 
-# Seconds: a pooled connection unused for longer is closed and replaced at checkout, before a
-# load balancer or NAT drops it silently (their idle limits start at about 4 minutes).
+# Seconds: a pooled connection unused for longer is replaced at checkout, before a load
+# balancer or NAT drops it silently (their idle limits start at about 4 minutes).
 POOL_RECYCLE = 180
+CLOSE_TIMEOUT = 2.0  # closing waits for checked-out connections; at shutdown, this long
 
-# "The database is unavailable": our deadlines, socket errors, and whatever PyMySQL raises
-# (aiomysql re-exports its exception classes).
-ERRORS = (TimeoutError, OSError, aiomysql.MySQLError)
+# Socket errors (TimeoutError and ssl.SSLError included) and whatever PyMySQL raises.
+ERRORS = (OSError, aiomysql.MySQLError)
 
 # The server closed the connection: MariaDB's "connection was killed", the client's "server
 # has gone away" and "lost connection", MySQL 8's inactivity disconnect.
-DEAD_CONNECTION = frozenset({1927, 2006, 2013, 4031})
+DEAD_CODES = {(1927,), (2006,), (2013,), (4031,)}  # an error's args start with its code
 
 
 def timestamp_or_none(value: str | bytes) -> datetime | None:
-    """A TIMESTAMP column's value; a zero date (0000-00-00 00:00:00, which MariaDB and MySQL
-    without NO_ZERO_DATE store) as None, the null mysqlclient reads it as. PyMySQL returns a
-    value it cannot read as its text, which would leave the contract's format."""
+    """A TIMESTAMP; a zero date (0000-00-00 00:00:00) as None, where PyMySQL gives its text."""
     parsed = convert_datetime(value)
     return parsed if isinstance(parsed, datetime) else None
 
 
-# PyMySQL's conversions (aiomysql's `conv` option), but for TIMESTAMP.
 CONVERSIONS = {**conversions, FIELD_TYPE.TIMESTAMP: timestamp_or_none}
-
-# Closing waits for checked-out connections to come back; at shutdown that is bounded.
-CLOSE_TIMEOUT = 2.0
 
 
 class DatabaseUnavailable(Exception):
-    """MySQL refused, failed or did not answer in time: the message says which, in one line."""
+    """MySQL refused, failed or did not answer in time: the message says how, in one line."""
+
+
+@asynccontextmanager
+async def deadline(seconds: float, setting: str) -> AsyncIterator[None]:
+    """``asyncio.timeout(seconds)``, whose expiry is DatabaseUnavailable naming ``setting``."""
+    timeout = asyncio.timeout(seconds)
+    try:
+        async with timeout:
+            yield
+    except TimeoutError as error:
+        if not timeout.expired():
+            raise
+        raise DatabaseUnavailable(f"TimeoutError: {setting} ({seconds:g} s) passed") from error
 
 
 class Pool:
-    """One worker's `databases.Database`, and the contract's policy around its queries."""
+    """One worker's `databases.Database`, with a first-come-first-served wait, deadlines and
+    the one retry on a connection the server had closed."""
 
     def __init__(self) -> None:
         self.database = databases.Database(
-            settings.DATABASE_URL,
-            # No connection while creating the pool, which would fail there when MySQL is
-            # down: open() fills it, and checkouts open what is missing, up to max_size.
+            config.DATABASE_URL,
+            ssl=config.DATABASE_TLS,
+            # Creating the pool opens nothing, so it cannot fail while MySQL is down: open()
+            # fills it, and checkouts open what is missing, up to max_size.
             min_size=0,
-            max_size=settings.DB_POOL_SIZE,
+            max_size=config.DB_POOL_SIZE,
             pool_recycle=POOL_RECYCLE,
-            # aiomysql's connect_timeout bounds the TCP connect only; fetch_all's deadline
-            # bounds the handshake too.
-            connect_timeout=settings.DB_CONNECT_TIMEOUT,
+            connect_timeout=config.DB_CONNECT_TIMEOUT,  # the TCP connect: deadline() does the rest
             charset="utf8mb4",
-            # TIMESTAMP columns come back in UTC whatever the server's time zone.
-            init_command="SET time_zone = '+00:00'",
+            init_command="SET time_zone = '+00:00'",  # TIMESTAMPs in UTC, whatever the server's
             conv=CONVERSIONS,
         )
-        self.size = settings.DB_POOL_SIZE
-        # First come, first served: asyncio's Semaphore serves its waiters in order, and with
-        # one turn per connection the pool itself never has a waiter (README.md).
+        self.size = config.DB_POOL_SIZE
+        # asyncio's Semaphore serves its waiters in order; with one turn per connection,
+        # aiomysql's pool (which does not) never has a waiter.
         self.turns = asyncio.Semaphore(self.size)
-        self.pool_timeout = settings.DB_POOL_TIMEOUT
-        self.connect_timeout = settings.DB_CONNECT_TIMEOUT
-        self.query_timeout = settings.DB_QUERY_TIMEOUT
 
     async def open(self) -> None:
-        """Create the pool and fill it, best effort: the worker starts even if MySQL is down."""
-        await self.database.connect()  # with min_size=0 this opens no connection
-        await self._fill()
-
-    async def _fill(self) -> None:
-        """Ask for every connection at once, each held until all are open or one failed.
-
-        The whole fill gets DB_CONNECT_TIMEOUT; what is missing then opens at checkout.
-        """
+        """Create the pool and ask for every connection at once, within DB_CONNECT_TIMEOUT;
+        the worker starts whatever the outcome, and what is missing opens at checkout."""
+        await self.database.connect()
+        started = time.monotonic()
         opened = 0
         failures: list[BaseException] = []
         all_open = asyncio.Barrier(self.size)
 
-        async def hold_one() -> None:
+        async def hold_one() -> None:  # held until all are open, so each task opens its own
             nonlocal opened
             try:
-                async with self.database.connection():
+                async with self.database.connection() as connection:
+                    refuse_plain_text(connection.raw_connection)
                     opened += 1
-                    with suppress(asyncio.BrokenBarrierError):
-                        await all_open.wait()
+                    await all_open.wait()
+            except asyncio.BrokenBarrierError:
+                pass
             except ERRORS as error:
                 failures.append(error)
-                await all_open.abort()  # the pool will not fill now: stop waiting for it
+                await all_open.abort()  # the others stop waiting for a full pool
 
         try:
-            async with asyncio.timeout(self.connect_timeout), asyncio.TaskGroup() as group:
+            async with asyncio.timeout(config.DB_CONNECT_TIMEOUT), asyncio.TaskGroup() as group:
                 for _ in range(self.size):
                     group.create_task(hold_one())
         except TimeoutError:
-            failures.append(TimeoutError(f"DB_CONNECT_TIMEOUT ({self.connect_timeout} s) passed"))
-        if opened == self.size:
-            logger.info("database pool open: %d connections", opened)
+            failures.append(TimeoutError(f"DB_CONNECT_TIMEOUT ({config.DB_CONNECT_TIMEOUT:g} s)"))
+        took = time.monotonic() - started
+        summary = f"database pool: opened {opened} of {self.size} connections in {took:.2f} s"
+        if not failures:
+            logger.info("%s", summary)
         else:
-            reason = describe(failures[0]) if failures else "unknown"
-            logger.warning(
-                "database pool: %d of %d connections opened at startup (%s); "
-                "the others open on demand",
-                opened,
-                self.size,
-                reason,
-            )
+            first = f"{type(failures[0]).__name__}: {failures[0]}"
+            logger.warning("%s; %d failed: %s", summary, self.size - opened, first)
 
     async def close(self) -> None:
         """Close every connection; requests still holding one get at most CLOSE_TIMEOUT."""
@@ -142,42 +135,39 @@ class Pool:
             logger.warning("closing the database pool timed out; the process exit closes it")
 
     async def fetch_all(self, query: str, values: dict[str, Any] | None = None) -> list[Record]:
-        """Every row of ``query``, within the pool's deadlines; a dead connection retried once.
-
-        DB_POOL_TIMEOUT to get a turn, DB_CONNECT_TIMEOUT for the checkout (which opens a
-        connection when none is free), then DB_QUERY_TIMEOUT for the query, and for the one
-        retry when the server had closed the pooled connection. Any failure is
-        ``DatabaseUnavailable``.
-        """
-        loop = asyncio.get_running_loop()
-        waiting = "for a turn (DB_POOL_TIMEOUT)"
-        retried = False
+        """Every row of ``query``: a turn within DB_POOL_TIMEOUT, then a connection and its
+        rows; once more on a fresh connection if the server had closed the pooled one (never
+        after a timeout). Any failure is DatabaseUnavailable."""
+        async with deadline(config.DB_POOL_TIMEOUT, "DB_POOL_TIMEOUT"):
+            await self.turns.acquire()
         try:
-            async with asyncio.timeout(self.pool_timeout) as deadline, self.turns:
-                waiting = "for a connection (DB_CONNECT_TIMEOUT)"
-                deadline.reschedule(loop.time() + self.connect_timeout)
-                query_end = 0.0
-                while True:
-                    async with self.database.connection() as connection:
-                        waiting = "for the query (DB_QUERY_TIMEOUT)"
-                        query_end = query_end or loop.time() + self.query_timeout
-                        deadline.reschedule(query_end)
-                        try:
-                            return await connection.fetch_all(query, values)
-                        except ERRORS as error:
-                            if retried or not dead_connection(error):
-                                raise
-                            connection.raw_connection.close()  # never back to the pool
-                    retried = True
-                    waiting = "for the retry (DB_QUERY_TIMEOUT)"
-                    deadline.reschedule(min(loop.time() + self.connect_timeout, query_end))
-        except TimeoutError as error:
-            raise DatabaseUnavailable(f"TimeoutError: no answer waiting {waiting}") from error
+            try:
+                return await self.attempt(query, values)
+            except ERRORS as error:
+                if not dead_connection(error):
+                    raise
+            return await self.attempt(query, values)  # the one retry
         except ERRORS as error:
             raise DatabaseUnavailable(describe(error)) from error
+        finally:
+            self.turns.release()
+
+    async def attempt(self, query: str, values: dict[str, Any] | None) -> list[Record]:
+        """A connection within DB_CONNECT_TIMEOUT, the rows within DB_QUERY_TIMEOUT."""
+        async with AsyncExitStack() as stack:
+            async with deadline(config.DB_CONNECT_TIMEOUT, "DB_CONNECT_TIMEOUT"):
+                connection = await stack.enter_async_context(self.database.connection())
+                refuse_plain_text(connection.raw_connection)
+            async with deadline(config.DB_QUERY_TIMEOUT, "DB_QUERY_TIMEOUT"):
+                try:
+                    return await connection.fetch_all(query, values)
+                except ERRORS as error:
+                    if dead_connection(error):
+                        connection.raw_connection.close()  # never back to the pool
+                    raise
 
     async def lookup(self, name: str) -> list[dict[str, Any]]:
-        """The contract's lookup: the rows named ``name``, in id order, as dicts."""
+        """The rows named ``name``, in id order, as dicts."""
         return [dict(row._mapping) for row in await self.fetch_all(LOOKUP, {"name": name})]
 
     async def ping(self) -> None:
@@ -185,23 +175,25 @@ class Pool:
         await self.fetch_all(PING)
 
 
+def refuse_plain_text(connection: aiomysql.Connection) -> None:
+    """With TLS asked for, a server that did not offer it: aiomysql would go on in plain text."""
+    if config.DATABASE_TLS and not connection.server_capabilities & CLIENT.SSL:
+        connection.close()  # never back to the pool
+        raise aiomysql.OperationalError(2026, "TLS is required, but the server does not offer it")
+
+
 def dead_connection(error: BaseException) -> bool:
-    """Whether the server had closed the connection (so a read-only retry is safe)."""
-    if isinstance(error, aiomysql.InterfaceError):  # aiomysql's "Not connected"
-        return True
-    return (
-        isinstance(error, aiomysql.MySQLError)
-        and bool(error.args)
-        and (error.args[0] in DEAD_CONNECTION)
-    )
+    """Whether the server had closed the connection (InterfaceError: aiomysql's "Not connected")."""
+    dead = isinstance(error, aiomysql.MySQLError) and error.args[:1] in DEAD_CODES
+    return dead or isinstance(error, aiomysql.InterfaceError)
 
 
 def describe(error: BaseException) -> str:
-    """The error class, the driver's code and message, and their cause, in one line."""
+    """``Class (driver code): message``, with its cause, in one line."""
     if isinstance(error, aiomysql.MySQLError) and len(error.args) == 2:
-        text = f"{type(error).__name__} {error.args[0]}: {error.args[1]}"
+        text = f"{type(error).__name__} ({error.args[0]}): {error.args[1]}"
     else:
-        text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        text = f"{type(error).__name__}: {error}"
     if error.__cause__ is not None:
         text += f" ({describe(error.__cause__)})"
     return " ".join(text.split())

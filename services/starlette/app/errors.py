@@ -1,15 +1,13 @@
-"""Exception handlers: every error is the contract's JSON body (README.md, the contract).
+"""The error table (``Error``) and the exception handlers that answer with it.
 
-https://www.starlette.io/exceptions/ - handlers keyed by status code catch the router's own
-404 and 405 ``HTTPException``s. The ``Exception`` handler runs in ``ServerErrorMiddleware``,
-which answers with it and then re-raises, as ASGI asks, so that the server logs the error:
-uvicorn does, in one line (app.log).
+https://www.starlette.io/exceptions/: handlers keyed by status code catch the router's 404 and
+405; the ``Exception`` handler answers a bug with the 500 body, then uvicorn logs it (app.log).
 """
 
 from __future__ import annotations
 
+import enum
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -18,53 +16,43 @@ from starlette.types import ExceptionHandler
 
 from app.db import DatabaseUnavailable
 from app.query import InvalidName, InvalidQuery
-from app.responses import ORJSONResponse
+from app.responses import ORJSONResponse, render
 
 logger = logging.getLogger(__name__)
 
-# Starlette builds its Allow header from a set, in no fixed order; the contract fixes one.
-ALLOW = {"Allow": "GET, HEAD"}
 
+class Error(enum.Enum):
+    """Every error answer: its status, its code and detail, and their body, rendered once."""
 
-def error(
-    status_code: int, code: str, detail: str, headers: Mapping[str, str] | None = None
-) -> Response:
-    return ORJSONResponse({"error": code, "detail": detail}, status_code, headers)
-
-
-async def invalid_query(request: Request, exc: Exception) -> Response:
-    return error(400, "invalid_query", "The query string is not valid percent-encoded UTF-8.")
-
-
-async def invalid_name(request: Request, exc: Exception) -> Response:
-    return error(
-        400, "invalid_name", "name must be given once, as 1 to 255 characters without NUL."
+    INVALID_QUERY = 400, "invalid_query", "The query string is not valid percent-encoded UTF-8."
+    INVALID_NAME = (
+        400,
+        "invalid_name",
+        "name must be given once, as 1 to 255 characters without NUL.",
     )
+    NOT_FOUND = 404, "not_found", "No such endpoint."
+    METHOD_NOT_ALLOWED = 405, "method_not_allowed", "Method not allowed."
+    DATABASE_UNAVAILABLE = 503, "database_unavailable", "The database is unavailable."
+    INTERNAL_ERROR = 500, "internal_error", "Internal server error."
 
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        self.status, self.code, self.detail = status, code, detail
+        self.body = render({"error": code, "detail": detail})
+        # Starlette builds a 405's Allow header from a set, in no fixed order: fixed here.
+        self.headers = {"Allow": "GET, HEAD"} if status == 405 else None
 
-async def not_found(request: Request, exc: Exception) -> Response:
-    return error(404, "not_found", "No such endpoint.")
-
-
-async def method_not_allowed(request: Request, exc: Exception) -> Response:
-    return error(405, "method_not_allowed", "Method not allowed.", ALLOW)
-
-
-async def database_unavailable(request: Request, exc: Exception) -> Response:
-    # One line, with the driver's own words: they belong in the log, never in the response.
-    logger.warning("%s %s: database unavailable: %s", request.method, request.url.path, exc)
-    return error(503, "database_unavailable", "The database is unavailable.")
-
-
-async def internal_error(request: Request, exc: Exception) -> Response:
-    return error(500, "internal_error", "Internal server error.")
+    async def handle(self, request: Request, exc: Exception) -> Response:
+        """The exception handler that answers with this error."""
+        if self is Error.DATABASE_UNAVAILABLE:  # the driver's words: in the log, never the body
+            logger.warning("database unavailable: %s", exc)
+        return ORJSONResponse(self.body, self.status, self.headers)
 
 
 EXCEPTION_HANDLERS: dict[Any, ExceptionHandler] = {
-    InvalidQuery: invalid_query,
-    InvalidName: invalid_name,
-    404: not_found,
-    405: method_not_allowed,
-    DatabaseUnavailable: database_unavailable,
-    Exception: internal_error,
+    InvalidQuery: Error.INVALID_QUERY.handle,
+    InvalidName: Error.INVALID_NAME.handle,
+    404: Error.NOT_FOUND.handle,
+    405: Error.METHOD_NOT_ALLOWED.handle,
+    DatabaseUnavailable: Error.DATABASE_UNAVAILABLE.handle,
+    Exception: Error.INTERNAL_ERROR.handle,
 }

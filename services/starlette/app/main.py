@@ -1,7 +1,6 @@
-"""The ASGI application: routes, middleware, exception handlers and lifespan, then ``Starlette``.
+"""The application: routes, middleware, exception handlers and lifespan, then ``Starlette``.
 
-- https://www.starlette.io/config/ ("A full example": module-level lists, then the app)
-- https://www.starlette.io/lifespan/ (typed lifespan state, shared with every request)
+As https://www.starlette.io/config/ ("A full example") and https://www.starlette.io/lifespan/.
 """
 
 from __future__ import annotations
@@ -36,7 +35,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[State]:
         await pool.close()
 
 
-# methods=["GET"] also routes HEAD; every other method is a 405 (errors.method_not_allowed).
+# methods=["GET"] also routes HEAD; every other method is a 405 (app.errors).
 routes = [
     Route("/demo", endpoints.demo, methods=["GET"]),
     Route("/idle", endpoints.idle, methods=["GET"]),

@@ -1,7 +1,7 @@
-"""Strict parsing of ``/demo``'s raw query string (README.md, the contract).
+"""Strict parsing of ``/demo``'s raw query string, and random names for requests without one.
 
-Starlette's ``request.query_params`` replaces undecodable bytes silently, so the raw bytes from
-the ASGI scope are parsed here with the standard library's form decoder in strict mode.
+Starlette's ``request.query_params`` replaces undecodable bytes silently, so the raw bytes
+from the ASGI scope are parsed here with the standard library's form decoder in strict mode.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import random
 import re
 from urllib.parse import parse_qsl
 
-# The blog's alphabet and name lengths, for requests that give no name.
+# The alphabet and name lengths of requests that give no name.
 ALPHABET = "1234567890abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!@#$%^&*()_+=-"
 MAX_NAME = 255
 # A "%" not followed by two hex digits: parse_qsl would keep it as a literal "%".
@@ -26,7 +26,7 @@ class InvalidName(Exception):
 
 
 def random_name() -> str:
-    """A name drawn exactly as the blog draws one."""
+    """1 to 253 characters of ALPHABET."""
     return "".join(random.choices(ALPHABET, k=random.randrange(1, 254)))
 
 

@@ -16,10 +16,12 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import httpx2
@@ -82,6 +84,25 @@ def scratch(database_url: str) -> Iterator[Scratch]:
     )
     with connection:
         yield connection
+
+
+def execute(scratch: Scratch, sql: str, *args: Any) -> None:
+    with scratch.cursor() as cursor:
+        cursor.execute(sql, args)
+
+
+@pytest.fixture
+def rows(scratch: Scratch) -> Iterator[str]:
+    """A name of its own with three rows, one with NULL timestamps; deleted afterwards."""
+    name = f"test-{uuid.uuid4()}"
+    execute(scratch, "INSERT INTO demo_data (name) VALUES (%s), (%s)", name, name)
+    execute(
+        scratch,
+        "INSERT INTO demo_data (name, create_time, update_time) VALUES (%s, NULL, NULL)",
+        name,
+    )
+    yield name
+    execute(scratch, "DELETE FROM demo_data WHERE name = %s", name)
 
 
 @dataclass

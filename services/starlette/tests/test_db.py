@@ -7,6 +7,8 @@ its connections (``information_schema.PROCESSLIST``) through a separate plain co
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import socket
 import time
 import uuid
@@ -15,12 +17,10 @@ from typing import Any
 
 import pymysql
 import pytest
-from starlette.datastructures import Secret
 
-from app import db, settings
+from app import config, db
 from app.db import DatabaseUnavailable, Pool, dead_connection
-from app.settings import mysql_url
-from tests.conftest import Scratch
+from tests.conftest import Scratch, execute
 
 type MakePool = Callable[..., Pool]
 
@@ -39,9 +39,11 @@ def make_pool(monkeypatch: pytest.MonkeyPatch) -> MakePool:
     """``make_pool(url, DB_POOL_SIZE=1, ...)``: a Pool with these settings, DEFAULTS otherwise."""
 
     def make(url: str, **values: Any) -> Pool:
-        monkeypatch.setattr(settings, "DATABASE_URL", mysql_url(Secret(url)))
+        database_url, tls = config.database(url)
+        monkeypatch.setattr(config, "DATABASE_URL", database_url)
+        monkeypatch.setattr(config, "DATABASE_TLS", tls)
         for name, value in {**DEFAULTS, **values}.items():
-            monkeypatch.setattr(settings, name, value)
+            monkeypatch.setattr(config, name, value)
         return Pool()
 
     return make
@@ -73,11 +75,6 @@ def pool_connections(scratch: Scratch) -> list[int]:
         return sorted(row[0] for row in cursor.fetchall())
 
 
-def execute(scratch: Scratch, sql: str, *args: Any) -> None:
-    with scratch.cursor() as cursor:
-        cursor.execute(sql, args)
-
-
 def kill_all(scratch: Scratch) -> list[int]:
     """KILL every pooled connection, as the contract's fault test does; wait until they are gone."""
     pooled = pool_connections(scratch)
@@ -99,20 +96,6 @@ def still_there(scratch: Scratch, ids: list[int]) -> list[int]:
 
 
 @pytest.fixture
-def rows(scratch: Scratch) -> Iterator[str]:
-    """A name of its own with three rows, one with NULL timestamps; deleted afterwards."""
-    name = f"test-{uuid.uuid4()}"
-    execute(scratch, "INSERT INTO demo_data (name) VALUES (%s), (%s)", name, name)
-    execute(
-        scratch,
-        "INSERT INTO demo_data (name, create_time, update_time) VALUES (%s, NULL, NULL)",
-        name,
-    )
-    yield name
-    execute(scratch, "DELETE FROM demo_data WHERE name = %s", name)
-
-
-@pytest.fixture
 def silent_server() -> Iterator[str]:
     """A MySQL URL whose server accepts TCP connections and never greets."""
     with socket.socket() as sock:
@@ -122,15 +105,23 @@ def silent_server() -> Iterator[str]:
 
 
 def test_fill_opens_every_connection_before_any_query(
-    make_pool: MakePool, database_url: str, scratch: Scratch
+    make_pool: MakePool, database_url: str, scratch: Scratch, caplog: pytest.LogCaptureFixture
 ) -> None:
     pool = make_pool(database_url, DB_POOL_SIZE=4)
-    opened = run(pool, lambda: asyncio.to_thread(pool_connections, scratch))
+    with caplog.at_level(logging.INFO, logger="app"):
+        opened = run(pool, lambda: asyncio.to_thread(pool_connections, scratch))
     assert len(opened) == 4
     assert still_there(scratch, opened) == []  # closed with the pool
+    (fill,) = [r for r in caplog.records if r.getMessage().startswith("database pool")]
+    assert fill.levelno == logging.INFO
+    assert re.fullmatch(
+        r"database pool: opened 4 of 4 connections in \d+\.\d\d s", fill.getMessage()
+    )
 
 
-def test_fill_gives_up_after_the_connect_timeout(make_pool: MakePool, silent_server: str) -> None:
+def test_fill_gives_up_after_the_connect_timeout(
+    make_pool: MakePool, silent_server: str, caplog: pytest.LogCaptureFixture
+) -> None:
     pool = make_pool(silent_server, DB_CONNECT_TIMEOUT=0.2)
     started = time.monotonic()
 
@@ -141,6 +132,25 @@ def test_fill_gives_up_after_the_connect_timeout(make_pool: MakePool, silent_ser
 
     asyncio.run(fill())
     assert time.monotonic() - started < 5  # 0.2 s and the close
+    (fill_line,) = [r for r in caplog.records if r.getMessage().startswith("database pool")]
+    assert fill_line.levelno == logging.WARNING
+    assert re.fullmatch(
+        r"database pool: opened 0 of 3 connections in \d+\.\d\d s; "
+        r"3 failed: TimeoutError: DB_CONNECT_TIMEOUT \(0\.2 s\)",
+        fill_line.getMessage(),
+    )
+
+
+def test_fill_failures_name_the_first(
+    make_pool: MakePool, caplog: pytest.LogCaptureFixture
+) -> None:
+    pool = make_pool("mysql://user:pw@127.0.0.1:9/demo")  # a closed port: refused at once
+    run(pool, lambda: asyncio.sleep(0))
+    (fill,) = [r for r in caplog.records if r.getMessage().startswith("database pool")]
+    assert fill.getMessage().startswith("database pool: opened 0 of 3 connections in 0.0")
+    assert (
+        "; 3 failed: OperationalError: (2003, \"Can't connect to MySQL server" in fill.getMessage()
+    )
 
 
 def test_lookup_gives_the_rows_in_id_order(
@@ -214,7 +224,7 @@ def test_connections_are_recycled(
 
 def test_a_missing_table_is_unavailable(make_pool: MakePool, database_url: str) -> None:
     pool = make_pool(database_url)
-    with pytest.raises(DatabaseUnavailable, match=r"^ProgrammingError 1146: "):
+    with pytest.raises(DatabaseUnavailable, match=r"^ProgrammingError \(1146\): "):
         run(pool, lambda: pool.fetch_all("SELECT 1 FROM no_such_table"))
 
 
@@ -225,7 +235,9 @@ def test_a_query_timeout_is_unavailable_and_never_retried(
     marker = f"t_{uuid.uuid4().hex}"
 
     async def sleep_then_count() -> int:
-        with pytest.raises(DatabaseUnavailable, match=r"for the query \(DB_QUERY_TIMEOUT\)$"):
+        with pytest.raises(
+            DatabaseUnavailable, match=r"^TimeoutError: DB_QUERY_TIMEOUT \(0.3 s\) passed$"
+        ):
             await pool.fetch_all(f"SELECT SLEEP(3) AS {marker}")
         with scratch.cursor() as cursor:
             cursor.execute(
@@ -247,7 +259,9 @@ def test_waiting_for_a_turn_is_bounded(make_pool: MakePool, database_url: str) -
     async def one_too_many() -> None:
         busy = asyncio.create_task(pool.fetch_all("SELECT SLEEP(1)"))
         await asyncio.sleep(0.1)
-        with pytest.raises(DatabaseUnavailable, match=r"for a turn \(DB_POOL_TIMEOUT\)$"):
+        with pytest.raises(
+            DatabaseUnavailable, match=r"^TimeoutError: DB_POOL_TIMEOUT \(0.3 s\) passed$"
+        ):
             await pool.fetch_all("SELECT 1")
         await busy
 
@@ -261,5 +275,19 @@ def test_a_server_that_never_greets_is_unavailable(make_pool: MakePool, silent_s
         async with asyncio.timeout(10):  # a checkout without its deadline would hang here
             await pool.fetch_all("SELECT 1")
 
-    with pytest.raises(DatabaseUnavailable, match=r"for a connection \(DB_CONNECT_TIMEOUT\)$"):
+    with pytest.raises(
+        DatabaseUnavailable, match=r"^TimeoutError: DB_CONNECT_TIMEOUT \(0.2 s\) passed$"
+    ):
         run(pool, checkout)
+
+
+def test_tls_asked_of_a_server_without_it_is_refused(
+    make_pool: MakePool, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The test server offers no TLS; aiomysql alone would carry on in plain text.
+    pool = make_pool(f"{database_url}?ssl-mode=REQUIRED", DB_POOL_SIZE=2)
+    with pytest.raises(DatabaseUnavailable, match=r"^OperationalError \(2026\): TLS is required"):
+        run(pool, lambda: pool.fetch_all("SELECT 1"))
+    (fill,) = [r for r in caplog.records if r.getMessage().startswith("database pool")]
+    assert "opened 0 of 2 connections" in fill.getMessage()
+    assert "2 failed: OperationalError: (2026, 'TLS is required" in fill.getMessage()

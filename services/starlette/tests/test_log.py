@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import sys
 import threading
 import time
@@ -15,7 +16,7 @@ import uvicorn
 
 from app.__main__ import server_options
 from app.db import Pool
-from app.log import OneLineFormatter, log_config
+from app.log import LOG_CONFIG, OneLineFormatter
 from app.main import app
 from tests.conftest import free_port
 
@@ -31,18 +32,29 @@ def record_with(error: BaseException) -> logging.LogRecord:
 
 
 def test_an_exception_is_one_line_with_its_innermost_frame() -> None:
-    line = OneLineFormatter("%(levelprefix)s %(message)s").format(record_with(RuntimeError("a\nb")))
-    assert "\n" not in line
-    assert line.startswith("ERROR:    Exception in ASGI application: RuntimeError: a b at ")
-    assert line.endswith(f"{__file__}:{record_with.__code__.co_firstlineno + 2}")
+    line = OneLineFormatter().format(record_with(RuntimeError("a\nb")))
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ERROR uvicorn.error: Exception in ASGI application: "
+        rf"RuntimeError: a b at {re.escape(__file__)}:{record_with.__code__.co_firstlineno + 2}",
+        line,
+    )
 
 
-def test_every_handler_writes_to_stderr_through_the_formatter() -> None:
-    config = log_config()
-    assert {h["stream"] for h in config["handlers"].values()} == {"ext://sys.stderr"}
-    assert config["formatters"]["default"]["()"] == "app.log.OneLineFormatter"
-    assert config["loggers"]["app"]["level"] == "INFO"
-    assert config["root"]["level"] == "WARNING"
+def test_times_are_utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Kolkata")  # a local time that is not UTC
+    time.tzset()
+    record = logging.LogRecord("app", logging.INFO, __file__, 1, "x", None, None)
+    record.created = 0.0
+    try:
+        assert OneLineFormatter().format(record) == "1970-01-01T00:00:00Z INFO app: x"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_uvicorn_and_the_app_log_at_info_through_the_one_handler() -> None:
+    assert LOG_CONFIG["loggers"] == {"uvicorn": {"level": "INFO"}, "app": {"level": "INFO"}}
+    assert LOG_CONFIG["root"] == {"handlers": ["stderr"], "level": "WARNING"}
 
 
 @pytest.fixture
@@ -52,7 +64,7 @@ def uvicorn_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, io.St
     Yields its URL and what it wrote to stderr.
     """
     stderr = io.StringIO()
-    monkeypatch.setattr(sys, "stderr", stderr)  # where log_config() sends every handler
+    monkeypatch.setattr(sys, "stderr", stderr)  # where LOG_CONFIG sends every record
     options = {**server_options(), "host": "127.0.0.1", "port": free_port()}
     del options["workers"]  # one server in a thread
     server = uvicorn.Server(uvicorn.Config(app, **options))
@@ -81,12 +93,12 @@ def test_a_500_is_logged_once_on_one_line(
     assert response.status_code == 500
     assert response.json() == {"error": "internal_error", "detail": "Internal server error."}
     deadline = time.monotonic() + 10  # the server logs once it has answered
-    while "ERROR" not in stderr.getvalue() and time.monotonic() < deadline:
+    while " ERROR " not in stderr.getvalue() and time.monotonic() < deadline:
         time.sleep(0.01)
     err = stderr.getvalue()
-    errors = [line for line in err.splitlines() if line.startswith("ERROR")]
+    errors = [line.split(" ", 1)[1] for line in err.splitlines() if " ERROR " in line]
     assert errors == [
-        "ERROR:    Exception in ASGI application: RuntimeError: boom second line "
+        "ERROR uvicorn.error: Exception in ASGI application: RuntimeError: boom second line "
         f"at {broken.__code__.co_filename}:{broken.__code__.co_firstlineno + 1}"
     ]
     assert "Traceback" not in err

@@ -137,5 +137,5 @@ def test_database_down_is_one_warning_line(
     message = record.getMessage()
     # The driver's class, code and message, in one line; never in the response.
     assert "\n" not in message
-    assert message.startswith("GET /demo: database unavailable: OperationalError 2003: ")
+    assert message.startswith("database unavailable: OperationalError (2003): ")
     assert "Can't connect to MySQL server" not in response.text
