@@ -54,21 +54,27 @@ def kill_the_pool():
 """
 
 
-def run_service(script: str) -> tuple[list[str], list[str]]:
-    """The script's output words, and the log lines it wrote."""
+def run_service(
+    script: str, gevent: bool = True, pool_size: int = 3
+) -> tuple[list[str], list[str]]:
+    """The script's output words, and the log lines it wrote (under gevent, or threads)."""
     env = {
         "DATABASE_URL": DATABASE,
         "DJANGO_SECRET_KEY": "tests-only-not-a-secret",
-        "DB_POOL_SIZE": "3",
+        "DB_POOL_SIZE": str(pool_size),
         "DB_QUERY_TIMEOUT": "1",
     }
-    result = run_process(SERVICE + textwrap.dedent(script), greenify=True, env=env)
+    result = run_process(SERVICE + textwrap.dedent(script), greenify=gevent, gevent=gevent, env=env)
     return result.stdout.split(), result.stderr.splitlines()
 
 
-def test_the_pool_is_full_before_the_first_request() -> None:
-    (opened,), _ = run_service("print(len(connection.pool._idle))")
-    assert opened == "3"
+@pytest.mark.parametrize("gevent", [True, False], ids=["gevent", "threads"])
+def test_the_pool_is_full_before_the_first_request(gevent: bool) -> None:
+    script = "print(len(connection.pool._idle))"
+    (opened,), log = run_service(script, gevent=gevent, pool_size=10)
+    assert opened == "10"
+    (fill,) = [line for line in log if "database pool:" in line]
+    assert " INFO config.db.base: database pool: opened 10 of 10 connections in " in fill
 
 
 def test_killed_connections_are_replaced_and_the_lookups_succeed() -> None:

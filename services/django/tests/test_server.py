@@ -67,6 +67,11 @@ class Server:
         finally:
             connection.close()
 
+    def workers(self) -> list[int]:
+        """The worker processes' ids (the master's children)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
     def stop(self) -> str:
         """SIGTERM, as Kubernetes sends it; the log."""
         self.process.send_signal(signal.SIGTERM)
@@ -122,6 +127,27 @@ def test_a_database_that_never_greets_does_not_hold_the_start(tmp_path: Path) ->
     (fill,) = [line for line in log.splitlines() if "database pool:" in line]
     assert " WARNING config.db.base: database pool: opened 0 of 20 connections in " in fill
     assert "; 20 failed: " in fill
+
+
+# The shared objects that importing gevent (and greenlet) or loading greenify maps.
+GEVENT_OBJECTS = ("/gevent/", "/greenlet/", "/greenify.")
+
+
+@pytest.mark.parametrize("model", ["threads", "gevent"])
+def test_thread_mode_loads_neither_gevent_nor_greenify(tmp_path: Path, model: str) -> None:
+    served = Server(tmp_path / "stderr.log", UNREACHABLE, WORKER_MODEL=model)
+    try:
+        (worker,) = served.workers()
+        maps = Path(f"/proc/{worker}/maps").read_text().splitlines()
+    finally:
+        log = served.stop()
+    found = {part for line in maps for part in GEVENT_OBJECTS if part in line}
+    if model == "threads":
+        assert not found
+        assert "Using worker: gthread" in log
+    else:  # the same probe sees them in a gevent worker
+        assert found == set(GEVENT_OBJECTS)
+        assert "Using worker: gevent" in log
 
 
 def test_the_graceful_period_outlasts_the_worst_request() -> None:

@@ -7,6 +7,7 @@ request, as ``CONN_MAX_AGE = 0`` makes it) gives it back. ``OPTIONS["pool"]`` ho
 https://docs.djangoproject.com/en/6.1/ref/databases/#subclassing-the-built-in-database-backends
 """
 
+import contextlib
 import functools
 import logging
 import threading
@@ -62,6 +63,9 @@ class DatabaseWrapper(mysql.DatabaseWrapper):
         size, timeout = self.pool.max_size, self.settings_dict["OPTIONS"]["pool"]["open_timeout"]
         opened: list[bool] = []
         errors: list[Error] = []
+        # Each connection is held until all are open: one given back early would be taken
+        # again by a thread that starts late, instead of an empty slot.
+        all_open = threading.Barrier(size)
 
         def open_one() -> None:
             session = self.copy()  # a wrapper of the thread's own, as Django requires
@@ -71,6 +75,8 @@ class DatabaseWrapper(mysql.DatabaseWrapper):
             except Error as error:
                 errors.append(error)
             finally:
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    all_open.wait(max(0.0, started + timeout - time.monotonic()))
                 session.close()  # back to the pool
 
         started = time.monotonic()

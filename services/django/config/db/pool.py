@@ -7,15 +7,13 @@ seconds while most wait milliseconds. Lock and futures are the standard library'
 pool serves threads, and greenlets once gevent has monkey-patched them.
 """
 
-import logging
+import contextlib
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Protocol
-
-logger = logging.getLogger(__name__)
 
 
 class Connection(Protocol):
@@ -135,7 +133,5 @@ class ConnectionPool[C: Connection]:
 
     def _forget(self, connection: C) -> None:
         self._opened.pop(connection, None)
-        try:
+        with contextlib.suppress(Exception):  # a broken one: closing it is only courtesy
             connection.close()
-        except Exception:  # already broken: closing it is only courtesy to the server
-            logger.debug("closing a pooled connection failed", exc_info=True)
