@@ -55,11 +55,11 @@ def kill_the_pool():
 
 
 def run_service(
-    script: str, gevent: bool = True, pool_size: int = 3
+    script: str, gevent: bool = True, pool_size: int = 3, url: str = DATABASE
 ) -> tuple[list[str], list[str]]:
     """The script's output words, and the log lines it wrote (under gevent, or threads)."""
     env = {
-        "DATABASE_URL": DATABASE,
+        "DATABASE_URL": url,
         "DJANGO_SECRET_KEY": "tests-only-not-a-secret",
         "DB_POOL_SIZE": str(pool_size),
         "DB_QUERY_TIMEOUT": "1",
@@ -160,6 +160,20 @@ def test_a_query_timeout_is_never_retried() -> None:
         """
     )
     assert (calls, error) == ("1", "OperationalError")
+
+
+def test_ssl_mode_required_refuses_a_server_without_tls() -> None:
+    # The test server offers no TLS: MariaDB Connector/C alone would connect in the clear.
+    (status, body), log = run_service(
+        """
+        response = client.get("/demo?name=x")
+        print(response.status_code, response.json()["error"])
+        """,
+        url=f"{DATABASE}?ssl-mode=REQUIRED",
+    )
+    assert (status, body) == ("503", "database_unavailable")
+    warnings = [line for line in log if " WARNING demo.errors: " in line]
+    assert warnings[-1].endswith("OperationalError (2026): TLS required, but the server has none")
 
 
 def test_rows_come_out_in_utc_whatever_the_server_zone() -> None:

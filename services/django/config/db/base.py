@@ -109,8 +109,16 @@ class DatabaseWrapper(mysql.DatabaseWrapper):
 
     def init_connection_state(self) -> None:
         # Django runs this on every connect(); a pooled session keeps what it set.
-        if self.new_session:
-            super().init_connection_state()
+        if not self.new_session:
+            return
+        super().init_connection_state()
+        # MariaDB Connector/C takes ssl_mode=REQUIRED as "TLS if the server offers it"
+        # (PyMySQL/mysqlclient#474): refuse a session the server left unencrypted.
+        if self.settings_dict["OPTIONS"].get("ssl_mode") == "REQUIRED":
+            with self.cursor() as cursor:
+                cursor.execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+                if not cursor.fetchone()[1]:
+                    raise MySQLdb.OperationalError(2026, "TLS required, but the server has none")
 
     def _close(self) -> None:
         # Django's hook for closing the connection: give it back to the pool instead. Reuse
