@@ -1,68 +1,61 @@
 """Gunicorn settings, read from the working directory: ``gunicorn config.wsgi``.
 
-Gunicorn itself reads WEB_CONCURRENCY (the number of workers); the rest of the contract's
-variables that concern the server are read here. This file runs in the master process:
-it must not import Django's database layer, which the gevent workers import only after
-they have monkey-patched the standard library.
-
+This file runs in the master: a refused variable stops the service here, before any worker.
 https://gunicorn.org/reference/settings/
 """
 
 import os
 from typing import Any
 
-from config import env
+from config import env, logs
 
-# Every interface, on PORT (gunicorn's own default without PORT would be 127.0.0.1:8000).
-bind = [f"0.0.0.0:{env.positive_int('PORT', 8000)}"]
+try:
+    from config import settings
+except env.Invalid as error:
+    logs.refuse(error)
 
-# gevent workers: each request is a greenlet; a request waiting on MySQL lets the others run.
-worker_class = "gevent"
+bind = [f"0.0.0.0:{settings.PORT}"]
+workers = settings.WEB_CONCURRENCY
 
-# Pools and greenify are set up in each worker after the fork; a preloaded app would open
-# them in the master and share its sockets between workers.
+# gevent: each request a greenlet, and greenify makes the MySQL C client yield while it waits.
+# threads: gthread, a thread per request in flight, nothing patched.
+if settings.WORKER_MODEL == "threads":
+    worker_class = "gthread"
+    threads = settings.WORKER_THREADS
+else:
+    worker_class = "gevent"
+
+# The pool belongs to each worker, after the fork: a preloaded app would share its sockets.
 preload_app = False
 
-# Access log off unless asked for: at thousands of requests per second it costs CPU.
-accesslog = "-" if env.boolean("ACCESS_LOG") else None
-errorlog = "-"
+logconfig_dict = logs.config()
+logger_class = logs.GunicornLogger
+accesslog = "-" if settings.ACCESS_LOG else None
 
-# On SIGTERM a worker stops accepting, finishes its in-flight requests, then exits; whatever
+# On SIGTERM a worker stops accepting, finishes its requests in flight, then exits; whatever
 # is left after this many seconds is killed. Above the worst-case request with the default
-# timeouts (DB_POOL_TIMEOUT + DB_CONNECT_TIMEOUT + DB_QUERY_TIMEOUT = 12 s), below the chart's
-# terminationGracePeriodSeconds (30 s, after its 5 s preStop delay). The same in all four.
+# timeouts (DB_POOL_TIMEOUT + DB_CONNECT_TIMEOUT + DB_QUERY_TIMEOUT = 12 s).
 graceful_timeout = 20
 
-# The root filesystem is read-only in the container, and two masters on one machine must
-# not share a socket: no ~/.gunicorn/gunicorn.ctl control socket (nothing here uses gunicornc).
-# https://gunicorn.org/reference/settings/#control_socket_disable
+# No ~/.gunicorn/gunicorn.ctl control socket: the root filesystem is read-only, and two
+# masters on one machine would share it. The heartbeat file in memory, for the same reason.
 control_socket_disable = True
-
-# The worker heartbeat file: in memory, writable on a read-only root filesystem, and never
-# blocking on disk. https://gunicorn.org/reference/settings/#worker_tmp_dir
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
 
 def post_worker_init(worker: Any) -> None:
-    """Before the worker accepts requests: make MySQL cooperative, then fill the pools."""
-    from django.db import connections
+    """Before the worker accepts requests: make MySQL cooperative (gevent), fill the pool."""
+    from config.db.base import pooled
 
-    from config.db.base import DatabaseWrapper
-    from config.mysql_greenify import greenify_mysql_client
+    if worker_class == "gevent":
+        from config.mysql_greenify import greenify_mysql_client
 
-    library = greenify_mysql_client()
-    worker.log.info("greenify: poll() of %s now waits on gevent", library)
-    for connection in connections.all():
-        if isinstance(connection, DatabaseWrapper):
-            connection.open_pool()
+        worker.log.info("greenify: poll() of %s now waits on gevent", greenify_mysql_client())
+    pooled().open_pool()
 
 
 def worker_exit(server: Any, worker: Any) -> None:
-    """Close the pooled connections politely rather than let the server find them dropped."""
-    from django.db import connections
+    """Close the pooled connections rather than let the server find them dropped."""
+    from config.db.base import pooled
 
-    from config.db.base import DatabaseWrapper
-
-    for connection in connections.all():
-        if isinstance(connection, DatabaseWrapper):
-            connection.close_pool()
+    pooled().pool.close()

@@ -1,104 +1,104 @@
-"""Typed readers for the environment variables listed in README.md.
+"""Readers for the environment variables README.md lists, each refusing a bad value by name.
 
-Each reader fails loudly (``ImproperlyConfigured``) on a missing or malformed value, so a bad
-deployment stops at start-up instead of serving errors. Imported by ``settings.py`` and by
-``gunicorn.conf.py`` (in the gunicorn master, so nothing here may import ``django.db``).
+settings.py reads every variable through them when gunicorn.conf.py imports it, in the master,
+so a refused value stops the service before any worker starts.
 """
 
-import math
 import os
-from urllib.parse import unquote, urlsplit
+import re
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off", ""})
+_BOOLEANS = {"true": True, "1": True, "yes": True, "on": True}
+_BOOLEANS |= {"false": False, "0": False, "no": False, "off": False}
+_INTEGER = re.compile(r"[0-9]+")
+_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+# MySQL's --ssl-mode values. https://dev.mysql.com/doc/refman/8.4/en/connection-options.html
+SSL_MODES = ("DISABLED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY")
 
 
-def required(name: str) -> str:
-    """A variable that must be set and non-empty."""
-    value = os.environ.get(name, "")
-    if not value:
-        raise ImproperlyConfigured(f"Set the {name} environment variable.")
-    return value
+class Invalid(ImproperlyConfigured):
+    """A value the service refuses; the message never echoes a password."""
+
+    def __init__(self, name: str, why: str) -> None:
+        super().__init__(f"{name}: {why}")
 
 
-def boolean(name: str, default: bool = False) -> bool:
-    """``true``/``false`` (also 1/0, yes/no, on/off), case-insensitive."""
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    word = value.strip().lower()
-    if word in _TRUE:
-        return True
-    if word in _FALSE:
-        return False
-    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
+def database_url(name: str) -> dict[str, Any]:
+    """``mysql://USER:PASSWORD@HOST[:PORT]/DATABASE[?ssl-mode=MODE[&ssl-ca=PATH]]``.
 
-
-def comma_separated(name: str, default: str) -> list[str]:
-    """A comma-separated list; blanks around items are dropped."""
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-def positive_int(name: str, default: int) -> int:
-    """A whole number greater than zero."""
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number <= 0:
-        raise ImproperlyConfigured(f"{name} must be a positive integer, not {value!r}.")
-    return number
-
-
-def seconds(name: str, default: float) -> float:
-    """A positive duration in seconds, integer or decimal."""
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        number = math.nan
-    if not (0 < number < math.inf):
-        raise ImproperlyConfigured(f"{name} must be a positive number of seconds, not {value!r}.")
-    return number
-
-
-def mysql_url(name: str) -> dict[str, str]:
-    """``mysql://user:password@host:port/database`` as Django's NAME/USER/PASSWORD/HOST/PORT.
-
-    User and password are percent-decoded; the port defaults to 3306.
+    Django's NAME, USER, PASSWORD, HOST and PORT, and mysqlclient's TLS arguments as OPTIONS.
     """
-    url = required(name)
-    parts = urlsplit(url)
+    parts = urlsplit(required(name))
     try:
-        port = parts.port or 3306
+        port = 3306 if parts.port is None else parts.port
     except ValueError:
-        port = 0  # not a number or out of range
+        port = 0
     database = unquote(parts.path.removeprefix("/"))
-    if (
-        parts.scheme != "mysql"
-        or not parts.hostname
-        or not parts.username
-        or not port
-        or not database
-        or "/" in database
-        or parts.query
-        or parts.fragment
-    ):
-        # The URL holds a password: never echo it.
-        raise ImproperlyConfigured(
-            f"{name} must look like mysql://user:password@host:port/database."
-        )
+    if parts.scheme != "mysql" or not parts.hostname or parts.fragment:
+        raise Invalid(name, "must be mysql://USER:PASSWORD@HOST[:PORT]/DATABASE[?OPTIONS]")
+    if not 1 <= port <= 65535:
+        raise Invalid(name, "the port must be an integer from 1 to 65535")
+    if not database or "/" in database:
+        raise Invalid(name, "a database name is required, as the only path segment")
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = dict(pairs)
+    if set(query) - {"ssl-mode", "ssl-ca"} or len(query) < len(pairs):
+        raise Invalid(name, "the only options are ssl-mode and ssl-ca, each at most once")
+    mode = query.get("ssl-mode", "DISABLED").upper()
+    if mode not in SSL_MODES:
+        raise Invalid(name, f"ssl-mode must be one of {', '.join(SSL_MODES)}")
+    if "ssl-ca" in query and (mode == "DISABLED" or not query["ssl-ca"]):
+        raise Invalid(name, "ssl-ca needs a path and an ssl-mode other than DISABLED")
+    options: dict[str, Any] = {} if mode == "DISABLED" else {"ssl_mode": mode}
+    if "ssl-ca" in query:
+        options["ssl"] = {"ca": query["ssl-ca"]}
     return {
         "NAME": database,
-        "USER": unquote(parts.username),
+        "USER": unquote(parts.username or ""),
         "PASSWORD": unquote(parts.password or ""),
         "HOST": parts.hostname,
         "PORT": str(port),
+        "OPTIONS": options,
     }
+
+
+def required(name: str) -> str:
+    value = os.environ.get(name, "")
+    if not value:
+        raise Invalid(name, "required")
+    return value
+
+
+def integer(name: str, default: int, maximum: int | None = None) -> int:
+    """An integer from 1 (to ``maximum``)."""
+    value = os.environ.get(name, str(default))
+    if not _INTEGER.fullmatch(value) or not 1 <= int(value) <= (maximum or int(value)):
+        raise Invalid(name, f"must be an integer from 1 {f'to {maximum}' if maximum else 'up'}")
+    return int(value)
+
+
+def seconds(name: str, default: float) -> float:
+    """A decimal number of seconds above 0."""
+    value = os.environ.get(name, str(default))
+    if not _DECIMAL.fullmatch(value) or not float(value) > 0:
+        raise Invalid(name, "must be a decimal number of seconds above 0")
+    return float(value)
+
+
+def boolean(name: str) -> bool:
+    """true/false, 1/0, yes/no or on/off, in any case; false when unset."""
+    value = os.environ.get(name, "false").lower()
+    if value not in _BOOLEANS:
+        raise Invalid(name, "must be one of true/false/1/0/yes/no/on/off")
+    return _BOOLEANS[value]
+
+
+def choice(name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices``; the first when unset."""
+    value = os.environ.get(name, choices[0])
+    if value not in choices:
+        raise Invalid(name, f"must be one of {', '.join(choices)}")
+    return value

@@ -1,14 +1,18 @@
-"""URL configuration: the demo app's four endpoints, and JSON for every error page.
+"""The four endpoints, exact paths without trailing slashes, and JSON for every error page.
 
 https://docs.djangoproject.com/en/6.1/topics/http/urls/
-https://docs.djangoproject.com/en/6.1/topics/http/views/#customizing-error-views
 """
 
-from django.urls import include, path
+from django.urls import path
+
+from demo import views
 
 urlpatterns = [
-    path("", include("demo.urls")),
+    path("demo", views.demo),
+    path("idle", views.idle),
+    path("healthz", views.healthz),
+    path("readyz", views.readyz),
 ]
 
-handler404 = "demo.views.not_found"
-handler500 = "demo.views.server_error"
+handler404 = "demo.errors.not_found"
+handler500 = "demo.errors.server_error"

@@ -1,1 +1,1 @@
-"""The blog's demo: a name lookup on ``demo_data``, plus the probes."""
+"""The demo: a name lookup on ``demo_data``, plus the probes."""

@@ -1,4 +1,4 @@
-"""The blog's table, mapped for the ORM; README.md shows its DDL.
+"""The ``demo_data`` table, mapped for the ORM; README.md shows its DDL.
 
 ``managed = False``: Django never creates, alters or migrates it.
 https://docs.djangoproject.com/en/6.1/ref/models/options/#managed

@@ -34,10 +34,10 @@ def run(script: str, *, greenify: bool = False, env: dict[str, str] | None = Non
 
 
 def run_process(
-    script: str, *, greenify: bool = False, env: dict[str, str] | None = None
+    script: str, *, greenify: bool = False, gevent: bool = True, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run ``script`` after gevent's monkey-patching (and greenify); fails if it fails."""
-    prelude = GEVENT + (GREENIFY if greenify else "")
+    prelude = (GEVENT if gevent else "import time\n") + (GREENIFY if greenify else "")
     result = subprocess.run(
         [sys.executable, "-c", prelude + textwrap.dedent(script)],
         cwd=SERVICE,

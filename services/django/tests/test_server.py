@@ -67,6 +67,11 @@ class Server:
         finally:
             connection.close()
 
+    def workers(self) -> list[int]:
+        """The worker processes' ids (the master's children)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
     def stop(self) -> str:
         """SIGTERM, as Kubernetes sends it; the log."""
         self.process.send_signal(signal.SIGTERM)
@@ -101,12 +106,13 @@ def test_no_header_names_a_version(server: Server) -> None:
 
 
 def test_a_503_is_logged_once_at_warning(server: Server) -> None:
-    marker = "/demo?name=logged-once"
-    assert server.get(marker)[0] == 503
+    before = len(server.log.read_text().splitlines())
+    assert server.get("/demo?name=logged-once")[0] == 503
     time.sleep(0.2)  # the log line is written after the response
-    lines = [line for line in server.log.read_text().splitlines() if "/demo" in line]
-    (line,) = lines
-    assert "[WARNING]" in line and re.search(r"OperationalError: \(20\d\d, \S", line)
+    (line,) = server.log.read_text().splitlines()[before:]
+    when = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+    pattern = rf"{when} WARNING demo.errors: database unavailable: OperationalError \(20\d\d\): \S"
+    assert re.match(pattern, line), line
 
 
 def test_a_database_that_never_greets_does_not_hold_the_start(tmp_path: Path) -> None:
@@ -118,8 +124,30 @@ def test_a_database_that_never_greets_does_not_hold_the_start(tmp_path: Path) ->
         served = Server(tmp_path / "stderr.log", url, DB_POOL_SIZE="20", DB_CONNECT_TIMEOUT="1")
         log = served.stop()
     assert served.ready_after < 20 * 1
-    (fill,) = [line for line in log.splitlines() if "Pool fill" in line]
-    assert "[WARNING]" in fill
+    (fill,) = [line for line in log.splitlines() if "database pool:" in line]
+    assert " WARNING config.db.base: database pool: opened 0 of 20 connections in " in fill
+    assert "; 20 failed: " in fill
+
+
+# The shared objects that importing gevent (and greenlet) or loading greenify maps.
+GEVENT_OBJECTS = ("/gevent/", "/greenlet/", "/greenify.")
+
+
+@pytest.mark.parametrize("model", ["threads", "gevent"])
+def test_thread_mode_loads_neither_gevent_nor_greenify(tmp_path: Path, model: str) -> None:
+    served = Server(tmp_path / "stderr.log", UNREACHABLE, WORKER_MODEL=model)
+    try:
+        (worker,) = served.workers()
+        maps = Path(f"/proc/{worker}/maps").read_text().splitlines()
+    finally:
+        log = served.stop()
+    found = {part for line in maps for part in GEVENT_OBJECTS if part in line}
+    if model == "threads":
+        assert not found
+        assert "Using worker: gthread" in log
+    else:  # the same probe sees them in a gevent worker
+        assert found == set(GEVENT_OBJECTS)
+        assert "Using worker: gevent" in log
 
 
 def test_the_graceful_period_outlasts_the_worst_request() -> None:

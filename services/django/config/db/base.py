@@ -1,31 +1,22 @@
-"""Django's MySQL backend with a bounded connection pool per process.
+"""Django's MySQL backend with a bounded pool per process, and ``read()``, which retries once.
 
-Django pools connections for PostgreSQL only; its MySQL backend opens a connection per
-request (or keeps one per thread with CONN_MAX_AGE, which under gevent means one per
-greenlet, unbounded). This backend keeps Django's MySQL backend and changes only where a
-connection comes from and where it goes: ``connect()`` takes one from the pool, ``close()``
-(at the end of every request, as CONN_MAX_AGE = 0 makes it) gives it back. Configured like
-Django's PostgreSQL pool:
-
-    "ENGINE": "config.db",
-    "CONN_MAX_AGE": 0,
-    "OPTIONS": {"pool": {"max_size": 10, "timeout": 5, "max_lifetime": 180,
-                         "open_timeout": 2}, ...},
-
+Django pools connections for PostgreSQL only. This backend changes only where a connection
+comes from and goes to: ``connect()`` takes one from the pool, ``close()`` (at the end of every
+request, as ``CONN_MAX_AGE = 0`` makes it) gives it back. ``OPTIONS["pool"]`` holds
+``max_size``, ``timeout``, ``max_lifetime`` and ``open_timeout``, as for Django's PostgreSQL pool.
 https://docs.djangoproject.com/en/6.1/ref/databases/#subclassing-the-built-in-database-backends
-https://docs.djangoproject.com/en/6.1/ref/databases/#connection-pool (PostgreSQL's)
-https://docs.djangoproject.com/en/6.1/ref/databases/#connection-management
 """
 
+import contextlib
 import functools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import MySQLdb
-from django.core.exceptions import ImproperlyConfigured
-from django.db import Error
+from django.db import DEFAULT_DB_ALIAS, Error, InterfaceError, OperationalError, connections
 from django.db.backends.mysql import base as mysql
 from django.utils.asyncio import async_unsafe
 from MySQLdb.connections import Connection
@@ -35,114 +26,152 @@ from config.logs import one_line
 
 logger = logging.getLogger(__name__)
 
+# A connection the server closed: gone away, lost, MySQL's "disconnected for inactivity",
+# MariaDB's "connection was killed" (the codes SQLAlchemy's MySQL dialect counts).
+# https://dev.mysql.com/doc/mysql-errors/8.4/en/client-error-reference.html
+DEAD_CONNECTION_CODES = frozenset({1927, 2006, 2013, 4031})
+
 
 class DatabaseWrapper(mysql.DatabaseWrapper):
-    # One pool per database alias and process; every request's wrapper draws from it.
+    # One pool per database alias and process, shared by every thread's (greenlet's) wrapper.
     _pools: ClassVar[dict[str, ConnectionPool[Connection]]] = {}
-    # The pool the current connection came from (close_pool() may have replaced it since).
-    _lender: ConnectionPool[Connection] | None = None
-    # Whether the current connection is a new server session that still needs Django's
-    # session setup (SQL_AUTO_IS_NULL, isolation level), rather than a pooled one that has it.
+    # Whether the current connection still needs Django's session setup (a new one does).
     new_session = False
 
     @property
     def pool(self) -> ConnectionPool[Connection]:
-        pool = self._pools.get(self.alias)
-        if pool is None:
-            if self.settings_dict["CONN_MAX_AGE"] != 0:
-                raise ImproperlyConfigured("The pooled MySQL backend needs CONN_MAX_AGE = 0.")
-            options = self.pool_options
-            pool = ConnectionPool(
-                functools.partial(MySQLdb.connect, **self.get_connection_params()),
-                max_size=options.get("max_size", 10),
-                timeout=options.get("timeout", 5.0),
-                max_lifetime=options.get("max_lifetime", 180.0),
+        if self.alias not in self._pools:
+            options = self.settings_dict["OPTIONS"]["pool"]
+            connect = functools.partial(MySQLdb.connect, **self.get_connection_params())
+            self._pools.setdefault(
+                self.alias,
+                ConnectionPool(
+                    connect,
+                    max_size=options["max_size"],
+                    timeout=options["timeout"],
+                    max_lifetime=options["max_lifetime"],
+                ),
             )
-            pool = self._pools.setdefault(self.alias, pool)
-        return pool
-
-    @property
-    def pool_options(self) -> dict[str, Any]:
-        options: dict[str, Any] = self.settings_dict["OPTIONS"].get("pool", {})
-        return options
+        return self._pools[self.alias]
 
     def open_pool(self) -> None:
-        """Open the pool's connections now, all at once, waiting at most ``open_timeout`` s.
+        """Open every connection at once, waiting ``open_timeout`` s at most; log the outcome.
 
-        Called when a worker starts, so the first requests find connections ready. Whatever
-        the outcome the worker goes on: connections still opening join the pool when they are
+        Whatever the outcome the worker starts: connections still opening join the pool when
         open, and missing ones are opened when a request needs one.
         """
-        size = self.pool.max_size
-        timeout = self.pool_options.get("open_timeout", 2.0)
-        failures: list[Error] = []
+        size, timeout = self.pool.max_size, self.settings_dict["OPTIONS"]["pool"]["open_timeout"]
+        opened: list[bool] = []
+        errors: list[Error] = []
+        # Each connection is held until all are open: one given back early would be taken
+        # again by a thread that starts late, instead of an empty slot.
+        all_open = threading.Barrier(size)
 
         def open_one() -> None:
-            session = self.copy()  # a wrapper of this thread's own, as Django requires
+            session = self.copy()  # a wrapper of the thread's own, as Django requires
             try:
                 session.ensure_connection()
+                opened.append(True)
             except Error as error:
-                failures.append(error)
+                errors.append(error)
             finally:
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    all_open.wait(max(0.0, started + timeout - time.monotonic()))
                 session.close()  # back to the pool
 
+        started = time.monotonic()
         threads = [threading.Thread(target=open_one, daemon=True) for _ in range(size)]
-        deadline = time.monotonic() + timeout
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        pending = sum(thread.is_alive() for thread in threads)
-        if failures or pending:
-            cause = f": {one_line(failures[0])}" if failures else ""
-            logger.warning(
-                "Pool fill: %d of %d connections failed, %d still opening after %s s; "
-                "connecting on demand%s",
-                len(failures),
-                size,
-                pending,
-                timeout,
-                cause,
-            )
-
-    def close_pool(self) -> None:
-        """Close the pool: idle connections now, busy ones when they are given back."""
-        pool = self._pools.pop(self.alias, None)
-        if pool is not None:
-            pool.close()
+            thread.join(max(0.0, started + timeout - time.monotonic()))
+        done, elapsed = len(opened), time.monotonic() - started
+        message = "database pool: opened %d of %d connections in %.2f s"
+        if done == size:
+            logger.info(message, done, size, elapsed)
+        else:
+            first = one_line(errors[0]) if errors else f"TimeoutError: not open after {timeout} s"
+            logger.warning(f"{message}; %d failed: %s", done, size, elapsed, size - done, first)
 
     def get_connection_params(self) -> dict[str, Any]:
         params = super().get_connection_params()
-        params.pop("pool", None)  # ours, not a MySQLdb.connect() argument
+        params.pop("pool", None)  # ours, not MySQLdb.connect()'s
         return params
 
     @async_unsafe
     def get_new_connection(self, conn_params: dict[str, Any]) -> Connection:
-        pool = self.pool
         try:
-            connection, self.new_session = pool.acquire()
+            connection, self.new_session = self.pool.acquire()
         except PoolTimeout as error:
             # A driver error, so that Django raises it as django.db.OperationalError.
             raise MySQLdb.OperationalError(str(error)) from error
-        self._lender = pool
         return connection
 
     def init_connection_state(self) -> None:
         # Django runs this on every connect(); a pooled session keeps what it set.
-        if self.new_session:
-            super().init_connection_state()
-
-    def invalidate_pool(self) -> None:
-        """A connection turned out dead: replace every one opened before it at checkout."""
-        self.pool.invalidate()
+        if not self.new_session:
+            return
+        super().init_connection_state()
+        # MariaDB Connector/C takes ssl_mode=REQUIRED as "TLS if the server offers it"
+        # (PyMySQL/mysqlclient#474): refuse a session the server left unencrypted.
+        if self.settings_dict["OPTIONS"].get("ssl_mode") == "REQUIRED":
+            with self.cursor() as cursor:
+                cursor.execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+                if not cursor.fetchone()[1]:
+                    raise MySQLdb.OperationalError(2026, "TLS required, but the server has none")
 
     def _close(self) -> None:
-        # Instead of closing the connection, give it back to the pool it came from.
-        connection, pool = self.connection, self._lender
-        if connection is None or pool is None:  # get_new_connection() sets both
-            return
-        self.connection = self._lender = None
-        # Reuse only a connection in a known state: no error Django could not vouch for
-        # (close_if_unusable_or_obsolete() pings after errors), no open transaction.
-        reusable = not self.errors_occurred and not self.in_atomic_block and self.autocommit
-        pool.release(connection, reusable=reusable)
+        # Django's hook for closing the connection: give it back to the pool instead. Reuse
+        # only a connection in a known state: no error, no open transaction.
+        if self.connection is not None:
+            reusable = not self.errors_occurred and not self.in_atomic_block and self.autocommit
+            self.pool.release(self.connection, reusable=reusable)
+
+
+def pooled(using: str = DEFAULT_DB_ALIAS) -> DatabaseWrapper:
+    """This thread's (greenlet's) wrapper of the database ``using``."""
+    connection = connections[using]
+    assert isinstance(connection, DatabaseWrapper)
+    return connection
+
+
+def read[T](query: Callable[[], T], using: str = DEFAULT_DB_ALIAS) -> T:
+    """``query()``, run once more on a new connection if its pooled one turns out dead.
+
+    ``query`` must only read: it may run twice. Its connection goes back to the pool as soon
+    as it returns, rather than after the response is written. A query that timed out is never
+    run again: that would double the wait on a database that is only slow.
+    """
+    connection = pooled(using)
+    try:
+        connection.ensure_connection()
+        reused = not connection.new_session
+        started = time.monotonic()
+        try:
+            return query()
+        except Error as error:
+            if not (reused and is_dead(error, time.monotonic() - started, connection)):
+                raise
+        # Discarded (errors_occurred is set), and with it every connection opened before it:
+        # the server restarted or dropped them all, most likely.
+        connection.pool.invalidate()
+        connection.close()
+        return query()
+    finally:
+        connection.close()
+
+
+def is_dead(error: Error, elapsed: float, connection: DatabaseWrapper) -> bool:
+    """Whether ``error`` says the server closed the connection, not that the query timed out."""
+    if isinstance(error, InterfaceError):  # mysqlclient's "connection already closed"
+        return True
+    cause = error.__cause__
+    code = cause.args[0] if isinstance(cause, MySQLdb.Error) and cause.args else None
+    # mysqlclient reports a read timeout as a lost connection (2013) too: it comes only when
+    # the full timeout has passed.
+    timeout = connection.settings_dict["OPTIONS"]["read_timeout"]
+    return (
+        isinstance(error, OperationalError)
+        and code in DEAD_CONNECTION_CODES
+        and (elapsed < 0.9 * timeout)
+    )

@@ -1,36 +1,19 @@
-"""A bounded pool of DB-API connections, for threads and for gevent's greenlets alike.
+"""A bounded pool of DB-API connections that serves waiting callers first come, first served.
 
-The pool holds exactly ``max_size`` tokens. A token is an idle connection or ``None``, an
-empty slot that may open one. Taking a token is the only way to get a connection, so no more
-than ``max_size`` connections exist whatever the concurrency, and a caller that finds no token
-within ``timeout`` seconds gets ``PoolTimeout``. Idle connections come out first, the most
-recently used on top, so a new connection is opened only when none is idle.
-
-Waiting callers are served first come, first served: a token given back goes straight to the
-longest waiting caller, never to one that arrived later (with a plain ``queue.Queue`` a
-newcomer takes it before the waiter it was meant for wakes up, and that waiter queues again
-at the back). A waiter interrupted while it waits (``gevent.Timeout``, ``GreenletExit``, any
-exception) leaves the line, and a token that reached it meanwhile goes to the next one.
-
-At checkout, a connection older than ``max_lifetime`` seconds, or opened before the pool was
-last invalidated (a dead connection makes the caller invalidate it: the server restarted or
-dropped them all), is closed and replaced. This is SQLAlchemy's policy (``pool_recycle``, and
-the pool invalidated on a disconnect), so that the two gevent services behave alike.
-
-Lock and futures come from the standard library, looked up when they are created: under
-gunicorn's gevent worker they are monkey-patched by then, so a waiting request yields to the
-others instead of blocking the worker. https://www.gevent.org/api/gevent.monkey.html
+The pool holds ``max_size`` tokens, each an idle connection or an empty slot (``None``) that
+may open one. A token given back goes straight to the longest waiting caller: with a
+``queue.Queue`` a newcomer takes it before that waiter wakes up, and a few requests wait
+seconds while most wait milliseconds. Lock and futures are the standard library's, so the
+pool serves threads, and greenlets once gevent has monkey-patched them.
 """
 
-import logging
+import contextlib
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Protocol
-
-logger = logging.getLogger(__name__)
 
 
 class Connection(Protocol):
@@ -64,52 +47,18 @@ class ConnectionPool[C: Connection]:
         self._empty_slots = max_size
         self._waiters: deque[Future[C | None]] = deque()  # the longest waiting first
         self._invalidated_at = -float("inf")
-        self._closed = False
 
     @property
     def waiting(self) -> int:
         """How many callers wait for a connection."""
         return len(self._waiters)
 
-    def _put(self, token: C | None) -> None:
-        """Give a token back: to the longest waiting caller, if any, else to the pool."""
-        with self._lock:
-            if self._waiters:
-                self._waiters.popleft().set_result(token)
-            elif token is None:
-                self._empty_slots += 1
-            else:
-                self._idle.append(token)
-
-    def _take(self) -> C | None:
-        """A token: an idle connection or an empty slot; waits at most ``timeout`` seconds."""
-        with self._lock:
-            if not self._waiters:  # nobody is ahead in line
-                if self._idle:
-                    return self._idle.pop()
-                if self._empty_slots:
-                    self._empty_slots -= 1
-                    return None
-            waiter: Future[C | None] = Future()
-            self._waiters.append(waiter)
-        try:
-            return waiter.result(timeout=self.timeout)
-        except BaseException as error:
-            with self._lock:
-                arrived = waiter.done()
-                if not arrived:
-                    self._waiters.remove(waiter)
-            if not arrived:
-                if isinstance(error, TimeoutError):
-                    raise PoolTimeout(f"no connection freed up within {self.timeout} s") from None
-                raise
-            if isinstance(error, TimeoutError):
-                return waiter.result()  # a token arrived just in time: keep it
-            self._put(waiter.result())  # interrupted: the token goes to the next in line
-            raise
-
     def acquire(self) -> tuple[C, bool]:
-        """A connection, and whether it was just opened; waits at most ``timeout`` seconds."""
+        """A connection, and whether it was just opened; waits at most ``timeout`` seconds.
+
+        An idle connection older than ``max_lifetime`` or opened before ``invalidate()`` is
+        closed and replaced.
+        """
         connection = self._take()
         try:
             if connection is not None:
@@ -129,7 +78,7 @@ class ConnectionPool[C: Connection]:
 
     def release(self, connection: C, *, reusable: bool) -> None:
         """Give a connection back; one that is not ``reusable`` is closed and its slot freed."""
-        if reusable and not self._closed:
+        if reusable:
             self._put(connection)
         else:
             self._forget(connection)
@@ -140,18 +89,49 @@ class ConnectionPool[C: Connection]:
         self._invalidated_at = self._clock()
 
     def close(self) -> None:
-        """Close the idle connections now and the busy ones when they are released."""
+        """Close the idle connections (at exit, when no request is left)."""
         with self._lock:
-            self._closed = True
             idle, self._idle = self._idle, []
-            self._empty_slots += len(idle)
         for connection in idle:
             self._forget(connection)
 
+    def _take(self) -> C | None:
+        with self._lock:
+            if not self._waiters:  # nobody is ahead in line
+                if self._idle:
+                    return self._idle.pop()
+                if self._empty_slots:
+                    self._empty_slots -= 1
+                    return None
+            waiter: Future[C | None] = Future()
+            self._waiters.append(waiter)
+        try:
+            return waiter.result(timeout=self.timeout)
+        except BaseException as error:
+            # Timed out or interrupted (gevent.Timeout, GreenletExit): leave the line, and pass
+            # on a token that arrived meanwhile, unless it came just in time for a timeout.
+            with self._lock:
+                arrived = waiter.done()
+                if not arrived:
+                    self._waiters.remove(waiter)
+            if arrived and isinstance(error, TimeoutError):
+                return waiter.result()
+            if arrived:
+                self._put(waiter.result())
+            elif isinstance(error, TimeoutError):
+                raise PoolTimeout(f"no connection freed up within {self.timeout} s") from None
+            raise
+
+    def _put(self, token: C | None) -> None:
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().set_result(token)
+            elif token is None:
+                self._empty_slots += 1
+            else:
+                self._idle.append(token)
+
     def _forget(self, connection: C) -> None:
         self._opened.pop(connection, None)
-        try:
+        with contextlib.suppress(Exception):  # a broken one: closing it is only courtesy
             connection.close()
-        except Exception:
-            # Already broken; closing it is only courtesy to the server.
-            logger.debug("closing a pooled connection failed", exc_info=True)
