@@ -101,12 +101,30 @@ def test_no_header_names_a_version(server: Server) -> None:
 
 
 def test_a_503_is_logged_once_at_warning(server: Server) -> None:
-    marker = "/demo?name=logged-once"
-    assert server.get(marker)[0] == 503
+    def logged() -> list[str]:
+        return [line for line in server.log.read_text().splitlines() if "unavailable" in line]
+
+    before = len(logged())
+    assert server.get("/demo?name=logged-once")[0] == 503
     time.sleep(0.2)  # the log line is written after the response
-    lines = [line for line in server.log.read_text().splitlines() if "/demo" in line]
-    (line,) = lines
-    assert "WARNING" in line and re.search(r"OperationalError: \(20\d\d, \S", line)
+    (line,) = logged()[before:]
+    assert re.search(r"Z WARNING app: database unavailable: OperationalError \(20\d\d\): \S", line)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("DATABASE_URL", "mysql://u:secret@db/demo?ssl-mode=bogus"), ("PORT", "0")],
+)
+def test_invalid_configuration_is_one_line_and_no_start(name: str, value: str) -> None:
+    environ = {**os.environ, "DATABASE_URL": UNREACHABLE, name: value}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    result = subprocess.run(
+        [str(gunicorn), *COMMAND[1:]], cwd=SERVICE, env=environ, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    (line,) = result.stderr.splitlines()
+    assert re.fullmatch(rf"\S+Z ERROR app: invalid configuration: {name}: .+", line)
+    assert "secret" not in line
 
 
 def test_a_database_that_never_greets_does_not_hold_the_start(tmp_path: Path) -> None:
@@ -118,11 +136,14 @@ def test_a_database_that_never_greets_does_not_hold_the_start(tmp_path: Path) ->
         served = Server(tmp_path / "stderr.log", url, DB_POOL_SIZE="20", DB_CONNECT_TIMEOUT="1")
         log = served.stop()
     assert served.ready_after < 20 * 1
-    (fill,) = [line for line in log.splitlines() if "Pool fill" in line]
-    assert "WARNING" in fill
+    (fill,) = [line for line in log.splitlines() if "database pool:" in line]
+    assert re.search(
+        r"Z WARNING app: database pool: opened 0 of 20 connections in \d\.\d\d s; 20 failed: ", fill
+    )
 
 
-def test_the_graceful_period_outlasts_the_worst_request() -> None:
+def test_the_graceful_period_outlasts_the_worst_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", UNREACHABLE)
     namespace: dict[str, object] = {}
     exec((SERVICE / "gunicorn.conf.py").read_text(), namespace)
     worst = 5 + 2 + 5  # DB_POOL_TIMEOUT + DB_CONNECT_TIMEOUT + DB_QUERY_TIMEOUT, defaults
