@@ -18,7 +18,7 @@ from app import db, log
 try:
     settings = app_config.server()
 except app_config.ConfigError as error:
-    logging.config.dictConfig(log.LOGGING)
+    logging.config.dictConfig(log.config(access_log=False))
     logging.getLogger("app").error("invalid configuration: %s", error)
     sys.exit(1)
 
@@ -36,9 +36,8 @@ else:
 # Kubernetes' default terminationGracePeriodSeconds (30 s).
 graceful_timeout = 20
 
-accesslog = "-" if settings["ACCESS_LOG"] else None
-errorlog = "-"
-logconfig_dict = log.LOGGING
+# One format for the app's and gunicorn's lines; the access log (stdout) only if asked.
+logconfig_dict = log.config(settings["ACCESS_LOG"])
 
 # gunicorn 25.1+ opens a control socket under $XDG_RUNTIME_DIR or ~/.gunicorn/: not writable
 # on a read-only root filesystem. This server is managed by signals only.

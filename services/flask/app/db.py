@@ -38,10 +38,9 @@ POOLED = "pooled"
 class FifoWait:
     """At most ``size`` holders; the others wait in arrival order, up to ``timeout`` seconds.
 
-    SQLAlchemy's QueuePool gives a returned connection to whoever asks next: a request arriving
-    then takes it from the waiter that was woken, which queues again, and under overload a few
-    waiters time out while most wait milliseconds. Here a freed place goes to the longest
-    waiting request. The locks are gevent's in a gevent worker (monkey-patched).
+    QueuePool gives a returned connection to whoever asks next, often a request just arrived
+    rather than the waiter it woke: under overload most wait milliseconds and a few time out.
+    Here a freed place goes to the longest waiting request (gevent's locks once patched).
     """
 
     def __init__(self, size: int, timeout: float) -> None:
@@ -59,21 +58,23 @@ class FifoWait:
             waiter.acquire()
             self._waiters.append(waiter)
         try:
-            handed_over = waiter.acquire(timeout=self._timeout)
-        except BaseException:  # interrupted (gevent.Timeout, GreenletExit, ...)
-            handed_over = False
-            with self._lock:
-                if waiter not in self._waiters:
-                    self.release()  # handed over meanwhile: to the next one
-                else:
-                    self._waiters.remove(waiter)
+            if waiter.acquire(timeout=self._timeout):
+                return
+        except BaseException:  # interrupted: gevent.Timeout, GreenletExit, ...
+            if not self._leave(waiter):
+                self.release()  # the place arrived meanwhile: to the next in line
             raise
-        if not handed_over:
-            with self._lock:
-                if waiter in self._waiters:
-                    self._waiters.remove(waiter)
-                    raise PoolTimeout(f"no connection free within {self._timeout} s")
-            # handed over as the wait ran out: kept
+        if self._leave(waiter):
+            raise PoolTimeout(f"no connection free within {self._timeout} s")
+        # else the place arrived as the wait ran out: kept
+
+    def _leave(self, waiter: threading.Lock) -> bool:
+        """Out of the line; False when the place was handed over already."""
+        with self._lock:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+                return True
+            return False
 
     def release(self) -> None:
         with self._lock:
@@ -97,6 +98,7 @@ def init_app(app: Flask) -> None:
             "pool_timeout": config["DB_POOL_TIMEOUT"],  # not reached: FifoWait comes first
             # Below the 4 min after which cloud NATs and load balancers drop idle flows.
             "pool_recycle": 180,
+            "pool_use_lifo": True,
             # One SELECT per request: no transaction on the server, nothing to roll back.
             "isolation_level": "AUTOCOMMIT",
             "skip_autocommit_rollback": True,
@@ -142,6 +144,11 @@ def get_db() -> dataset.Database:
 
 
 def begin(db: dataset.Database) -> None:
+    # dataset checks a connection out while it holds one lock for the whole database
+    # (Database.executable): a connection that had to be opened there would hold up every
+    # other request for a handshake. Opened here first, it is the one dataset takes (LIFO).
+    if db.engine is not None:
+        db.engine.connect().close()
     db.begin()  # checks this thread's (greenlet's) connection out of the pool
     g.db_transaction = db
 
@@ -200,9 +207,10 @@ def fill(app: Flask) -> None:
     """Open the pool's connections at once, waiting at most DB_CONNECT_TIMEOUT for them.
 
     Whatever the outcome the worker serves: late connections join the pool when open,
-    missing ones are opened when a request needs one.
+    missing ones are opened when a request needs one. Each connect holds a place of the
+    wait, so a request waiting for one has it as soon as a connect ends.
     """
-    engine = app.extensions[EXTENSION].engine
+    engine, wait = app.extensions[EXTENSION].engine, app.extensions[WAIT]
     size, timeout = app.config["DB_POOL_SIZE"], app.config["DB_CONNECT_TIMEOUT"]
     lock = threading.Lock()
     opened: list[Any] = []  # held until all are open, so that each is a new one
@@ -214,14 +222,18 @@ def fill(app: Flask) -> None:
             connection = engine.connect()
         except SQLAlchemyError as error:
             failures.append(error.orig if isinstance(error, DBAPIError) and error.orig else error)
+            wait.release()
             return
         with lock:
             if not late:
                 opened.append(connection)
                 return
         connection.close()  # opened after the deadline: straight into the pool
+        wait.release()
 
     started = time.monotonic()
+    for _ in range(size):
+        wait.acquire()
     threads = [threading.Thread(target=open_one, daemon=True) for _ in range(size)]
     for thread in threads:
         thread.start()
@@ -232,6 +244,7 @@ def fill(app: Flask) -> None:
     count, seconds = len(opened), time.monotonic() - started
     for connection in opened:
         connection.close()  # into the pool
+        wait.release()
     message = f"database pool: opened {count} of {size} connections in {seconds:.2f} s"
     if count == size:
         app.logger.info(message)

@@ -1,7 +1,7 @@
 """One line per event, in UTC: ``2026-12-07T18:00:00Z WARNING app: message``.
 
-``LOGGING`` is a ``logging.config.dictConfig`` dictionary, given to gunicorn as its
-``logconfig_dict`` so that its own loggers (gunicorn.error, gunicorn.access) write the same way.
+``config()`` is given to gunicorn as its ``logconfig_dict``, so that its own loggers
+(gunicorn.error, gunicorn.access) write the same way.
 """
 
 from __future__ import annotations
@@ -41,18 +41,24 @@ def summary(error: BaseException) -> str:
     return f"{text} at {frames[-1].filename}:{frames[-1].lineno}" if frames else text
 
 
-HANDLER = {"class": "logging.StreamHandler", "formatter": "one_line", "stream": "ext://sys.stderr"}
-LOGGING: dict[str, Any] = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"one_line": {"()": OneLineFormatter}},
-    "handlers": {
-        "stderr": HANDLER,
-        "stdout": {**HANDLER, "stream": "ext://sys.stdout"},
-    },
-    "root": {"level": "INFO", "handlers": ["stderr"]},
-    "loggers": {
-        "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
-        "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
-    },
-}
+def config(access_log: bool) -> dict[str, Any]:
+    """For ``logging.config.dictConfig``: everything on stderr, the access log on stdout."""
+    handler = {"class": "logging.StreamHandler", "formatter": "one_line"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"one_line": {"()": OneLineFormatter}},
+        "handlers": {
+            "stderr": {**handler, "stream": "ext://sys.stderr"},
+            "stdout": {**handler, "stream": "ext://sys.stdout"},
+        },
+        "root": {"level": "INFO", "handlers": ["stderr"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+            "gunicorn.access": {
+                "level": "INFO" if access_log else "CRITICAL",
+                "handlers": ["stdout"],
+                "propagate": False,
+            },
+        },
+    }

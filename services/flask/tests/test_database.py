@@ -39,7 +39,7 @@ import MySQLdb
 
 from app import cooperative, create_app, db, log
 
-logging.config.dictConfig(log.LOGGING)
+logging.config.dictConfig(log.config(access_log=False))
 cooperative.patch_mysql_client()
 app = create_app()
 db.fill(app)

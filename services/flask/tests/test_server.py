@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,10 @@ class Server:
             return response.status, response.getheaders()
         finally:
             connection.close()
+
+    def timed_get(self, path: str) -> tuple[int, float]:
+        started = time.monotonic()
+        return self.get(path)[0], time.monotonic() - started
 
     def stop(self) -> str:
         """SIGTERM, as Kubernetes sends it; the log."""
@@ -127,15 +132,27 @@ def test_invalid_configuration_is_one_line_and_no_start(name: str, value: str) -
     assert "secret" not in line
 
 
-def test_a_database_that_never_greets_does_not_hold_the_start(tmp_path: Path) -> None:
-    # Twenty connects of 1 s each, one after the other, would hold the start for 20 s.
+def test_a_database_that_never_greets_holds_nothing_up(tmp_path: Path) -> None:
+    # Twenty connects of 1 s each, one after the other, would hold the start for 20 s, and
+    # five requests' connects in turn would answer the last one after 5 s.
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(64)
         url = f"mysql://tests@127.0.0.1:{silent.getsockname()[1]}/tests"
-        served = Server(tmp_path / "stderr.log", url, DB_POOL_SIZE="20", DB_CONNECT_TIMEOUT="1")
+        served = Server(
+            tmp_path / "stderr.log",
+            url,
+            DB_POOL_SIZE="20",
+            DB_CONNECT_TIMEOUT="1",
+            DB_QUERY_TIMEOUT="1",
+        )
+        time.sleep(2.5)  # the fill's connects have given up
+        with ThreadPoolExecutor(5) as pool:
+            answers = list(pool.map(lambda _: served.timed_get("/demo"), range(5)))
         log = served.stop()
     assert served.ready_after < 20 * 1
+    assert [status for status, _ in answers] == [503] * 5
+    assert max(seconds for _, seconds in answers) < 3, answers
     (fill,) = [line for line in log.splitlines() if "database pool:" in line]
     assert re.search(
         r"Z WARNING app: database pool: opened 0 of 20 connections in \d\.\d\d s; 20 failed: ", fill
@@ -148,3 +165,23 @@ def test_the_graceful_period_outlasts_the_worst_request(monkeypatch: pytest.Monk
     exec((SERVICE / "gunicorn.conf.py").read_text(), namespace)
     worst = 5 + 2 + 5  # DB_POOL_TIMEOUT + DB_CONNECT_TIMEOUT + DB_QUERY_TIMEOUT, defaults
     assert namespace["graceful_timeout"] == 20 > worst
+
+
+def worker_maps(log: Path) -> str:
+    """The shared objects mapped into the (one) worker process."""
+    (pid,) = re.findall(r"Booting worker with pid: (\d+)", log.read_text())
+    return Path(f"/proc/{pid}/maps").read_text()
+
+
+@pytest.mark.parametrize(("model", "loaded"), [("threads", False), ("gevent", True)])
+def test_thread_mode_loads_neither_gevent_nor_greenify(
+    tmp_path: Path, model: str, loaded: bool
+) -> None:
+    served = Server(tmp_path / "stderr.log", UNREACHABLE, WORKER_MODEL=model)
+    try:
+        maps = worker_maps(served.log)
+    finally:
+        log = served.stop()
+    assert f"Using worker: {'gthread' if model == 'threads' else 'gevent'}" in log
+    for library in ("/gevent/", "/greenify"):
+        assert (library in maps) is loaded, library
