@@ -182,6 +182,6 @@ def test_thread_mode_loads_neither_gevent_nor_greenify(
         maps = worker_maps(served.log)
     finally:
         log = served.stop()
-    assert f"Using worker: {'gthread' if model == 'threads' else 'gevent'}" in log
     for library in ("/gevent/", "/greenify"):
         assert (library in maps) is loaded, library
+    assert f"Using worker: {'gthread' if model == 'threads' else 'gevent'}" in log
