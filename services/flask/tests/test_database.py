@@ -120,6 +120,26 @@ def test_killed_connections_are_replaced_and_the_lookups_succeed() -> None:
     assert not [line for line in log if "WARNING" in line or "ERROR" in line]
 
 
+def test_a_connection_killed_while_its_query_runs_is_replaced() -> None:
+    (slept,), log = run_service(
+        """
+        def kill_the_sleeper():
+            gevent.sleep(0.2)  # the query is running
+            admin.query("SELECT id FROM information_schema.PROCESSLIST"
+                        " WHERE info LIKE 'SELECT SLEEP(0.5)%' AND id <> CONNECTION_ID()")
+            for (thread_id,) in admin.store_result().fetch_row(maxrows=0):
+                admin.query(f"KILL {thread_id}")
+
+        killer = gevent.spawn(kill_the_sleeper)
+        with app.app_context():
+            rows = db.fetch_all(db.text("SELECT SLEEP(0.5) AS slept"))
+        killer.join()
+        print(rows[0]["slept"])
+        """
+    )
+    assert slept == "0", log
+
+
 COUNTING = """
 calls = 0
 query = database.query
