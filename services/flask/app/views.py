@@ -16,7 +16,7 @@ from app.db import READY, fetch_all, find_by_name
 
 bp = Blueprint("demo", __name__)
 
-# The blog's random names: 1 to 253 characters of this 76-character alphabet.
+# Without a name, a random one: 1 to 253 characters of this 76-character alphabet.
 ALPHABET = "1234567890abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!@#$%^&*()_+=-"
 # mysqlclient returns TIMESTAMPs as naive datetimes in the session's zone, set to UTC (db.py).
 JSON_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS
