@@ -1,65 +1,64 @@
-"""Gunicorn settings: gevent workers, each with a cooperative MySQL client and a warm pool.
+"""gunicorn's settings, from the environment: https://docs.gunicorn.org/en/stable/settings.html
 
-Settings: https://docs.gunicorn.org/en/stable/settings.html
-Hooks: https://docs.gunicorn.org/en/stable/settings.html#server-hooks
-Gunicorn reads WEB_CONCURRENCY (the number of workers, default 1) by itself.
+WORKER_MODEL picks the worker: ``gevent`` (greenlets, the MySQL C client made cooperative by
+greenify) or ``threads`` (gthread: WORKER_THREADS threads, nothing patched).
 """
 
 from __future__ import annotations
 
+import logging
+import logging.config
 import os
+import sys
 from typing import Any
 
+from app import config as app_config  # "config" would be a gunicorn setting
+from app import db, log
 
-def _flag(name: str) -> bool:
-    value = os.environ.get(name, "false").strip().lower()
-    if value not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
-        raise RuntimeError(f"{name} must be true or false, got {value!r}")
-    return value in ("true", "1", "yes", "on")
+try:
+    settings = app_config.server()
+except app_config.ConfigError as error:
+    logging.config.dictConfig(log.config(access_log=False))
+    logging.getLogger("app").error("invalid configuration: %s", error)
+    sys.exit(1)
 
+# All interfaces (gunicorn reads PORT too, but then listens on 127.0.0.1 only).
+bind = [f"0.0.0.0:{settings['PORT']}"]
+workers = settings["WEB_CONCURRENCY"]
+if settings["WORKER_MODEL"] == "threads":
+    worker_class = "gthread"
+    threads = settings["WORKER_THREADS"]
+else:
+    worker_class = "gevent"
 
-# All interfaces. Gunicorn would read PORT too, but without it would listen on 127.0.0.1 only.
-bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
-
-# One process serves many requests at once: gevent switches greenlets while one waits on the
-# network, MySQL included once greenify has patched the C client (post_worker_init below).
-worker_class = "gevent"
-
-# On SIGTERM a worker stops accepting, finishes in-flight requests for up to this long, then
-# exits (closing its pool in worker_exit). Above the worst-case request with the default
-# timeouts (DB_POOL_TIMEOUT + DB_CONNECT_TIMEOUT + DB_QUERY_TIMEOUT = 12 s), below the chart's
-# terminationGracePeriodSeconds (30 s, after its 5 s preStop delay). The same in all four.
+# On SIGTERM, in-flight requests get this long: above the worst request with the default
+# timeouts (DB_POOL_TIMEOUT + DB_CONNECT_TIMEOUT + DB_QUERY_TIMEOUT = 12 s), below
+# Kubernetes' default terminationGracePeriodSeconds (30 s).
 graceful_timeout = 20
 
-# Off by default; ACCESS_LOG=true logs one line per request to stdout.
-accesslog = "-" if _flag("ACCESS_LOG") else None
-errorlog = "-"
+# One format for the app's and gunicorn's lines; the access log (stdout) only if asked.
+logconfig_dict = log.config(settings["ACCESS_LOG"])
 
-# Gunicorn 25.1+ opens a control socket by default, under $XDG_RUNTIME_DIR or
-# ~/.gunicorn/: not writable with a read-only root filesystem, and shared by every server
-# started by the same user on one machine. This service is managed by signals only.
+# gunicorn 25.1+ opens a control socket under $XDG_RUNTIME_DIR or ~/.gunicorn/: not writable
+# on a read-only root filesystem. This server is managed by signals only.
 control_socket_disable = True
 
-# The worker heartbeat file: in memory (/dev/shm) where it exists, as gunicorn's docs advise
-# for containers; else the temporary directory (TMPDIR, /tmp), which stays writable when the
-# root filesystem is read-only.
+# The heartbeat file in memory where it can, as gunicorn's FAQ advises for containers:
 # https://docs.gunicorn.org/en/stable/faq.html#how-do-i-avoid-gunicorn-excessively-blocking-in-os-fchmod
 worker_tmp_dir = "/dev/shm" if os.access("/dev/shm", os.W_OK | os.X_OK) else None
 
 
 def post_worker_init(worker: Any) -> None:
-    """In each worker, after gevent's monkey patching and create_app(), before serving."""
-    from app import cooperative, db
+    """In each worker, after create_app() (and gevent's patching), before serving."""
+    if worker_class == "gevent":
+        from app import cooperative
 
-    library = cooperative.patch_mysql_client()
-    worker.log.info("greenify: poll() of %s now waits on gevent", library)
-    db.warm_up(worker.wsgi)
+        library = cooperative.patch_mysql_client()
+        worker.log.info("greenify: poll() of %s now waits on gevent", library)
+    db.fill(worker.wsgi)
 
 
 def worker_exit(server: Any, worker: Any) -> None:
     """Close the worker's pooled connections as it exits."""
-    flask_app = getattr(worker, "wsgi", None)  # absent if the app failed to load
-    if flask_app is not None:
-        from app import db
-
-        db.close(flask_app)
+    if getattr(worker, "wsgi", None) is not None:  # absent if the app failed to load
+        db.close(worker.wsgi)

@@ -1,139 +1,90 @@
-"""JSON error responses, exactly as the contract's error table says.
+"""The error table as one enum, and the mapping of exceptions to its answers.
 
-Registered on the app rather than the blueprint: a blueprint's handlers never see routing
-errors (404, 405). https://flask.palletsprojects.com/en/stable/errorhandling/
+Handlers are registered on the app: a blueprint's never see routing errors (404, 405).
+https://flask.palletsprojects.com/en/stable/errorhandling/
 """
 
 from __future__ import annotations
 
-import traceback
-from typing import ClassVar
+import enum
+import logging
 
 import orjson
-from flask import Flask, Response, current_app, request
-from sqlalchemy import exc as sa_exc
+from flask import Flask, Response, request
+from sqlalchemy import exc
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-# Every endpoint answers GET and HEAD only.
-ALLOW = "GET, HEAD"
-
-# What "the database is unavailable" means (README.md, "The contract"): any error the
-# driver or the database reports (SQLAlchemy wraps each DB-API error in a DBAPIError:
-# OperationalError such as 2003 can't connect or 2013 lost connection, ProgrammingError such
-# as a missing table or grant, InterfaceError, ...), a connection found unusable, or no
-# pooled connection to spare within DB_POOL_TIMEOUT.
-DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
-    sa_exc.DBAPIError,
-    sa_exc.DisconnectionError,
-    sa_exc.TimeoutError,
-)
+log = logging.getLogger("app")
 
 
-class APIError(Exception):
-    """An answer from the contract's error table; subclasses fill in the row."""
+class Error(enum.Enum):
+    """An answer of the error table: its status, code and detail, the body rendered once."""
 
-    status: ClassVar[int]
-    error: ClassVar[str]
-    detail: ClassVar[str]
-    body: ClassVar[bytes]
+    INVALID_QUERY = 400, "invalid_query", "The query string is not valid percent-encoded UTF-8."
+    INVALID_NAME = (
+        400,
+        "invalid_name",
+        "name must be given once, as 1 to 255 characters without NUL.",
+    )
+    NOT_FOUND = 404, "not_found", "No such endpoint."
+    METHOD_NOT_ALLOWED = 405, "method_not_allowed", "Method not allowed."
+    DATABASE_UNAVAILABLE = 503, "database_unavailable", "The database is unavailable."
+    INTERNAL_ERROR = 500, "internal_error", "Internal server error."
 
-    def __init_subclass__(cls) -> None:
-        super().__init_subclass__()
-        cls.body = orjson.dumps({"error": cls.error, "detail": cls.detail})  # once, not per request
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        self.status, self.code, self.detail = status, code, detail
+        self.body = orjson.dumps({"error": code, "detail": detail})
 
-    @classmethod
-    def response(cls) -> Response:
-        headers = {"Allow": ALLOW} if cls.status == 405 else None
-        return current_app.response_class(
-            cls.body, status=cls.status, headers=headers, mimetype="application/json"
-        )
-
-
-class InvalidQuery(APIError):
-    status = 400
-    error = "invalid_query"
-    detail = "The query string is not valid percent-encoded UTF-8."
+    def response(self) -> Response:
+        # werkzeug builds its Allow header from a set, in no fixed order: this one is fixed.
+        headers = {"Allow": "GET, HEAD"} if self.status == 405 else None
+        return Response(self.body, self.status, headers, mimetype="application/json")
 
 
-class InvalidName(APIError):
-    status = 400
-    error = "invalid_name"
-    detail = "name must be given once, as 1 to 255 characters without NUL."
+class Refused(Exception):
+    """A request answered with ``error`` (raised by the views)."""
+
+    def __init__(self, error: Error) -> None:
+        super().__init__(error.code)
+        self.error = error
 
 
-class EndpointNotFound(APIError):
-    status = 404
-    error = "not_found"
-    detail = "No such endpoint."
-
-
-class MethodNotAllowedError(APIError):
-    status = 405
-    error = "method_not_allowed"
-    detail = "Method not allowed."
-
-
-class DatabaseUnavailable(APIError):
-    status = 503
-    error = "database_unavailable"
-    detail = "The database is unavailable."
-
-
-class InternalError(APIError):
-    status = 500
-    error = "internal_error"
-    detail = "Internal server error."
+# A database error: anything the driver or the server reports (SQLAlchemy wraps each DB-API
+# error in a DBAPIError), or no pooled connection within DB_POOL_TIMEOUT.
+DATABASE_ERRORS = (exc.DBAPIError, exc.DisconnectionError, exc.TimeoutError)
 
 
 def init_app(app: Flask) -> None:
-    """Answer every error the app can raise with a JSON error body."""
-    app.register_error_handler(APIError, _api_error)
-    app.register_error_handler(NotFound, _not_found)
-    # werkzeug builds its Allow header from a set, in no fixed order: ours is fixed.
-    app.register_error_handler(MethodNotAllowed, _method_not_allowed)
-    for error in DATABASE_UNAVAILABLE:
-        app.register_error_handler(error, _database_unavailable)
-    # Catching Exception here, before Flask's own 500 path, keeps the log to one line.
-    app.register_error_handler(Exception, _unexpected)
+    """Answer every error with a body of the table."""
+    app.register_error_handler(Refused, lambda refused: refused.error.response())
+    app.register_error_handler(NotFound, lambda _: Error.NOT_FOUND.response())
+    app.register_error_handler(MethodNotAllowed, lambda _: Error.METHOD_NOT_ALLOWED.response())
+    for error in DATABASE_ERRORS:
+        app.register_error_handler(error, database_unavailable)
+    # Before Flask's own 500 path, which would log a traceback.
+    app.register_error_handler(Exception, unexpected)
 
 
-def _api_error(error: APIError) -> Response:
-    return error.response()
+def database_unavailable(error: Exception) -> Response:
+    log.warning("database unavailable: %s", describe(error))
+    return Error.DATABASE_UNAVAILABLE.response()
 
 
-def _not_found(error: NotFound) -> Response:
-    return EndpointNotFound.response()
-
-
-def _method_not_allowed(error: MethodNotAllowed) -> Response:
-    return MethodNotAllowedError.response()
-
-
-def _database_unavailable(error: Exception) -> Response:
-    current_app.logger.warning(
-        "Database unavailable on %s %s: %s", request.method, request.path, one_line(error)
-    )
-    return DatabaseUnavailable.response()
-
-
-def _unexpected(error: Exception) -> Response | HTTPException:
+def unexpected(error: Exception) -> Response | HTTPException:
     if isinstance(error, HTTPException) and error.code is not None and error.code < 500:
-        return error  # any other client error keeps werkzeug's own answer
-    where = traceback.extract_tb(error.__traceback__)[-1:] if error.__traceback__ else []
-    location = f" at {where[0].filename}:{where[0].lineno}" if where else ""
-    current_app.logger.error(
-        "Unexpected error on %s %s: %s%s", request.method, request.path, one_line(error), location
-    )
-    return InternalError.response()
+        return error  # another client error keeps werkzeug's own answer
+    log.error("unexpected error on %s %s", request.method, request.path, exc_info=error)
+    return Error.INTERNAL_ERROR.response()
 
 
-def one_line(error: BaseException) -> str:
-    """``Type: message`` on one line, for the log.
+def describe(error: BaseException) -> str:
+    """``Class (driver code): message`` of the driver's own error, on one line.
 
-    For a driver error, the driver's own exception: SQLAlchemy's wrapper repeats the SQL and
-    its parameters (the caller's input) and adds a line with a documentation link.
+    SQLAlchemy's wrapper would repeat the SQL and its parameters (the caller's input).
     """
-    if isinstance(error, sa_exc.DBAPIError) and error.orig is not None:
+    if isinstance(error, exc.DBAPIError) and error.orig is not None:
         error = error.orig
-    message = " ".join(str(error).split())
-    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+    args = error.args
+    if len(args) == 2 and isinstance(args[0], int):  # MySQLdb: (code, message)
+        return f"{type(error).__name__} ({args[0]}): {' '.join(str(args[1]).split())}"
+    return f"{type(error).__name__}: {' '.join(str(error).split())}"

@@ -1,8 +1,5 @@
-"""Strict parsing of the raw query string (README.md, "The contract").
-
-werkzeug's ``request.args`` replaces undecodable bytes silently, so ``/demo`` reads
-``request.query_string`` (the raw bytes) and parses it here with ``urllib.parse.parse_qsl``
-in strict mode: https://docs.python.org/3/library/urllib.parse.html#urllib.parse.parse_qsl
+"""Strict parsing of the raw query string, which werkzeug's ``request.args`` would decode
+leniently: https://docs.python.org/3/library/urllib.parse.html#urllib.parse.parse_qsl
 """
 
 from __future__ import annotations
@@ -10,7 +7,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl
 
-from app.errors import InvalidName, InvalidQuery
+from app.errors import Error, Refused
 
 MAX_NAME = 255  # characters (code points): the column is varchar(255) in utf8mb4
 
@@ -22,17 +19,17 @@ _NON_ASCII = re.compile(rb"[\x80-\xff]")
 
 
 def name_parameter(query_string: bytes) -> str | None:
-    """The ``name`` parameter, or None when absent; raises InvalidQuery or InvalidName."""
+    """The ``name`` parameter, or None when absent; raises Refused."""
     if _BAD_ESCAPE.search(query_string):
-        raise InvalidQuery
+        raise Refused(Error.INVALID_QUERY)
     ascii_query = _NON_ASCII.sub(lambda byte: b"%%%02X" % byte[0][0], query_string)
     try:
         pairs = parse_qsl(ascii_query.decode("ascii"), keep_blank_values=True, errors="strict")
     except UnicodeDecodeError:
-        raise InvalidQuery from None
+        raise Refused(Error.INVALID_QUERY) from None
     names = [value for key, value in pairs if key == "name"]
     if not names:
         return None
     if len(names) > 1 or not 0 < len(names[0]) <= MAX_NAME or "\x00" in names[0]:
-        raise InvalidName
+        raise Refused(Error.INVALID_NAME)
     return names[0]

@@ -1,17 +1,14 @@
-"""The four endpoints of the contract (README.md), on one blueprint.
+"""The four endpoints, on one blueprint: https://flask.palletsprojects.com/en/stable/blueprints/
 
-https://flask.palletsprojects.com/en/stable/blueprints/ . Routes are GET only: werkzeug adds
-HEAD by itself, and create_app turns off Flask's automatic OPTIONS so that OPTIONS is a 405.
-``/demo/`` does not match ``/demo`` (strict slashes, no redirect): it is a 404.
+Routes are GET only: werkzeug adds HEAD, and create_app turns Flask's automatic OPTIONS off.
 """
 
 from __future__ import annotations
 
 import random
-from typing import Any
 
 import orjson
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from werkzeug.exceptions import NotFound
 
 from app import query
@@ -19,53 +16,52 @@ from app.db import READY, fetch_all, find_by_name
 
 bp = Blueprint("demo", __name__)
 
-# The blog's random names: 76 characters, names of 1 to 253 characters.
+# Without a name, a random one: 1 to 253 characters of this 76-character alphabet.
 ALPHABET = "1234567890abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!@#$%^&*()_+=-"
-
-# The bodies that never change, rendered once: returned as a dict, Flask would serialise them
-# again on every request.
+# mysqlclient returns TIMESTAMPs as naive datetimes in the session's zone, set to UTC (db.py).
+JSON_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS
 IDLE = orjson.dumps({"status": "idle"})
 OK = orjson.dumps({"status": "ok"})
 READY_BODY = orjson.dumps({"status": "ready"})
 
 
+def json(body: bytes) -> Response:
+    return Response(body, mimetype="application/json")
+
+
 def exact_path() -> None:
     """404 for a path with leading slashes that werkzeug's router ignores (``//demo``).
 
-    werkzeug 3.1 strips them before matching even with ``merge_slashes`` off
-    (``MapAdapter.match``; https://github.com/pallets/flask/issues/5489), and so does
-    ``request.path``: only the WSGI environ has the path as it arrived.
+    werkzeug 3.1 strips them before matching, even with ``merge_slashes`` off
+    (https://github.com/pallets/flask/issues/5489); only the WSGI environ keeps them.
     """
     if request.environ.get("PATH_INFO", "").startswith("//"):
         raise NotFound
 
 
-def random_name() -> str:
-    """A name drawn exactly as the blog's benchmark draws it."""
-    return "".join(random.choices(ALPHABET, k=random.randrange(1, 254)))
-
-
 @bp.get("/demo")
-def demo() -> list[Any]:
+def demo() -> Response:
     """The rows named ``name`` (or a random name), in id order."""
     name = query.name_parameter(request.query_string)
-    return find_by_name(name if name is not None else random_name())
+    if name is None:
+        name = "".join(random.choices(ALPHABET, k=random.randrange(1, 254)))
+    return json(orjson.dumps(find_by_name(name), option=JSON_OPTIONS))
 
 
 @bp.get("/idle")
 def idle() -> Response:
-    """No database access: the blog's idle test."""
-    return current_app.response_class(IDLE, mimetype="application/json")
+    """No database access."""
+    return json(IDLE)
 
 
 @bp.get("/healthz")
 def healthz() -> Response:
     """Liveness: the process answers; the database is not consulted."""
-    return current_app.response_class(OK, mimetype="application/json")
+    return json(OK)
 
 
 @bp.get("/readyz")
 def readyz() -> Response:
     """Readiness: ``SELECT 1 FROM demo_data LIMIT 1`` works through the pool, in time."""
-    fetch_all(READY)  # a database error is the 503 of app/errors.py
-    return current_app.response_class(READY_BODY, mimetype="application/json")
+    fetch_all(READY)
+    return json(READY_BODY)

@@ -1,7 +1,7 @@
 """The service on a real MySQL server (TEST_DATABASE_URL), under gevent and greenify.
 
 Each check runs the real app in a fresh process through Flask's test client, after what
-gunicorn.conf.py's post_worker_init does: greenify, then the pool filled. The database needs
+gunicorn.conf.py does: the log format, greenify, then the pool filled. The database needs
 the demo_data table of the contract's schema; rows are added and removed by the check that
 needs them. TEST_DATABASE_URL's user needs the PROCESS privilege (to KILL the service's
 connections), e.g. mysql://root@127.0.0.1:3306/test.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -31,14 +32,17 @@ monkey.patch_all()
 import os
 from urllib.parse import unquote, urlsplit
 
+import logging.config
+
 import gevent
 import MySQLdb
 
-from app import cooperative, create_app, db
+from app import cooperative, create_app, db, log
 
+logging.config.dictConfig(log.config(access_log=False))
 cooperative.patch_mysql_client()
 app = create_app()
-db.warm_up(app)
+db.fill(app)
 client = app.test_client()
 database = app.extensions["dataset"]
 url = urlsplit(os.environ["DATABASE_URL"])
@@ -81,8 +85,26 @@ def run_service(script: str) -> tuple[list[str], list[str]]:
 
 
 def test_the_pool_is_full_before_the_first_request() -> None:
-    (opened,), _ = run_service("print(len(server_ids()))")
+    (opened,), log = run_service("print(len(server_ids()))")
     assert opened == "3"
+    (fill,) = [line for line in log if "database pool" in line]
+    assert re.search(r"Z INFO app: database pool: opened 3 of 3 connections in \d\.\d\d s$", fill)
+
+
+def test_a_connection_that_dies_after_checkout_is_replaced() -> None:
+    # The request has its connection (get_db); the server kills it before the query runs.
+    (status,), log = run_service(
+        """
+        @app.before_request
+        def kill_the_request_connection():
+            connection = db.get_db().executable.connection.dbapi_connection
+            admin.query(f"KILL {connection.thread_id()}")
+            gevent.sleep(0.2)  # the server closes it
+
+        print(client.get("/demo?name=x").status_code)
+        """
+    )
+    assert status == "200", log
 
 
 def test_killed_connections_are_replaced_and_the_lookups_succeed() -> None:
@@ -96,6 +118,26 @@ def test_killed_connections_are_replaced_and_the_lookups_succeed() -> None:
     assert killed == "3"
     assert statuses == ["200"] * 6
     assert not [line for line in log if "WARNING" in line or "ERROR" in line]
+
+
+def test_a_connection_killed_while_its_query_runs_is_replaced() -> None:
+    (slept,), log = run_service(
+        """
+        def kill_the_sleeper():
+            gevent.sleep(0.2)  # the query is running
+            admin.query("SELECT id FROM information_schema.PROCESSLIST"
+                        " WHERE info LIKE 'SELECT SLEEP(0.5)%' AND id <> CONNECTION_ID()")
+            for (thread_id,) in admin.store_result().fetch_row(maxrows=0):
+                admin.query(f"KILL {thread_id}")
+
+        killer = gevent.spawn(kill_the_sleeper)
+        with app.app_context():
+            rows = db.fetch_all(db.text("SELECT SLEEP(0.5) AS slept"))
+        killer.join()
+        print(rows[0]["slept"])
+        """
+    )
+    assert slept == "0", log
 
 
 COUNTING = """
@@ -176,5 +218,5 @@ def test_database_errors_are_503_and_one_warning_line() -> None:
     )
     assert (status, json.loads(body)["error"]) == ("503", "database_unavailable")
     (line,) = [line for line in log if "WARNING" in line or "ERROR" in line]
-    assert "WARNING" in line and "ProgrammingError: (1146," in line
+    assert "WARNING app: database unavailable: ProgrammingError (1146): " in line
     assert "Traceback" not in line

@@ -8,6 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app.log import OneLineFormatter
+
 JSON = "application/json"
 ENDPOINTS = ["/demo", "/idle", "/healthz", "/readyz"]
 INVALID_QUERY = {
@@ -123,8 +125,11 @@ def test_unexpected_error_is_a_json_500_and_one_log_line(
     assert response.content_type == JSON
     assert response.get_json() == {"error": "internal_error", "detail": "Internal server error."}
     (record,) = caplog.records
-    assert "RuntimeError: first line second line" in record.getMessage()
-    assert "\n" not in record.getMessage() and record.exc_info is None
+    line = OneLineFormatter().format(record)
+    assert (
+        "ERROR app: unexpected error on GET /boom: RuntimeError: first line second line at " in line
+    )
+    assert "test_endpoints.py:" in line and "\n" not in line
 
 
 def test_database_down_is_one_warning_line(
@@ -134,5 +139,5 @@ def test_database_down_is_one_warning_line(
         assert client.get("/demo?name=x").status_code == 503
     (record,) = caplog.records
     assert record.levelname == "WARNING"
-    assert record.getMessage().startswith("Database unavailable on GET /demo: OperationalError: (")
+    assert record.getMessage().startswith("database unavailable: OperationalError (200")
     assert record.exc_info is None

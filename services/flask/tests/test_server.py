@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,10 @@ class Server:
         finally:
             connection.close()
 
+    def timed_get(self, path: str) -> tuple[int, float]:
+        started = time.monotonic()
+        return self.get(path)[0], time.monotonic() - started
+
     def stop(self) -> str:
         """SIGTERM, as Kubernetes sends it; the log."""
         self.process.send_signal(signal.SIGTERM)
@@ -101,29 +106,82 @@ def test_no_header_names_a_version(server: Server) -> None:
 
 
 def test_a_503_is_logged_once_at_warning(server: Server) -> None:
-    marker = "/demo?name=logged-once"
-    assert server.get(marker)[0] == 503
+    def logged() -> list[str]:
+        return [line for line in server.log.read_text().splitlines() if "unavailable" in line]
+
+    before = len(logged())
+    assert server.get("/demo?name=logged-once")[0] == 503
     time.sleep(0.2)  # the log line is written after the response
-    lines = [line for line in server.log.read_text().splitlines() if "/demo" in line]
-    (line,) = lines
-    assert "WARNING" in line and re.search(r"OperationalError: \(20\d\d, \S", line)
+    (line,) = logged()[before:]
+    assert re.search(r"Z WARNING app: database unavailable: OperationalError \(20\d\d\): \S", line)
 
 
-def test_a_database_that_never_greets_does_not_hold_the_start(tmp_path: Path) -> None:
-    # Twenty connects of 1 s each, one after the other, would hold the start for 20 s.
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("DATABASE_URL", "mysql://u:secret@db/demo?ssl-mode=bogus"), ("PORT", "0")],
+)
+def test_invalid_configuration_is_one_line_and_no_start(name: str, value: str) -> None:
+    environ = {**os.environ, "DATABASE_URL": UNREACHABLE, name: value}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    result = subprocess.run(
+        [str(gunicorn), *COMMAND[1:]], cwd=SERVICE, env=environ, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    (line,) = result.stderr.splitlines()
+    assert re.fullmatch(rf"\S+Z ERROR app: invalid configuration: {name}: .+", line)
+    assert "secret" not in line
+
+
+def test_a_database_that_never_greets_holds_nothing_up(tmp_path: Path) -> None:
+    # Twenty connects of 1 s each, one after the other, would hold the start for 20 s, and
+    # five requests' connects in turn would answer the last one after 5 s.
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(64)
         url = f"mysql://tests@127.0.0.1:{silent.getsockname()[1]}/tests"
-        served = Server(tmp_path / "stderr.log", url, DB_POOL_SIZE="20", DB_CONNECT_TIMEOUT="1")
+        served = Server(
+            tmp_path / "stderr.log",
+            url,
+            DB_POOL_SIZE="20",
+            DB_CONNECT_TIMEOUT="1",
+            DB_QUERY_TIMEOUT="1",
+        )
+        time.sleep(2.5)  # the fill's connects have given up
+        with ThreadPoolExecutor(5) as pool:
+            answers = list(pool.map(lambda _: served.timed_get("/demo"), range(5)))
         log = served.stop()
     assert served.ready_after < 20 * 1
-    (fill,) = [line for line in log.splitlines() if "Pool fill" in line]
-    assert "WARNING" in fill
+    assert [status for status, _ in answers] == [503] * 5
+    assert max(seconds for _, seconds in answers) < 3, answers
+    (fill,) = [line for line in log.splitlines() if "database pool:" in line]
+    assert re.search(
+        r"Z WARNING app: database pool: opened 0 of 20 connections in \d\.\d\d s; 20 failed: ", fill
+    )
 
 
-def test_the_graceful_period_outlasts_the_worst_request() -> None:
+def test_the_graceful_period_outlasts_the_worst_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", UNREACHABLE)
     namespace: dict[str, object] = {}
     exec((SERVICE / "gunicorn.conf.py").read_text(), namespace)
     worst = 5 + 2 + 5  # DB_POOL_TIMEOUT + DB_CONNECT_TIMEOUT + DB_QUERY_TIMEOUT, defaults
     assert namespace["graceful_timeout"] == 20 > worst
+
+
+def worker_maps(log: Path) -> str:
+    """The shared objects mapped into the (one) worker process."""
+    (pid,) = re.findall(r"Booting worker with pid: (\d+)", log.read_text())
+    return Path(f"/proc/{pid}/maps").read_text()
+
+
+@pytest.mark.parametrize(("model", "loaded"), [("threads", False), ("gevent", True)])
+def test_thread_mode_loads_neither_gevent_nor_greenify(
+    tmp_path: Path, model: str, loaded: bool
+) -> None:
+    served = Server(tmp_path / "stderr.log", UNREACHABLE, WORKER_MODEL=model)
+    try:
+        maps = worker_maps(served.log)
+    finally:
+        log = served.stop()
+    for library in ("/gevent/", "/greenify"):
+        assert (library in maps) is loaded, library
+    assert f"Using worker: {'gthread' if model == 'threads' else 'gevent'}" in log
