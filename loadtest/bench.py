@@ -7,13 +7,14 @@ imports the kit (its image stands alone). Steps:
 
 1. a scratch database on ``DATABASE_URL``'s server, or on a throw-away one;
 2. ``python -m loadtest seed --rows N`` (default 1,000,000, as in the blog);
-3. the kit's ``DelayProxy`` in a process of its own (so its CPU time is its own) between the
-   services and the database;
-4. the four services by their Dockerfile commands, each with a SELECT-only login through the
-   proxy, pinned to the service core(s); one ``python -m loadtest run`` per database latency
-   (the proxy's delay), the generator pinned to the other core(s), every service's process
-   tree, the database and the proxy measured; the services restart only when the pool size
-   changes (``--full``'s sweep);
+3. the kit's ``DelayProxy`` in a process of its own (so its CPU time is its own), used only
+   for an added database latency: at +0 ms the services reach the database directly;
+4. the four services by their Dockerfile commands, each with a SELECT-only login, pinned to
+   the service core(s); the database, the proxy and the generator pinned to the other core(s)
+   (the load side), so no part of the instrument runs where a service does; one
+   ``python -m loadtest run`` per database latency (the proxy's delay), every service's
+   process tree, the database and the proxy measured; the services restart when the pool size
+   changes (``--full``'s sweep) or the proxy enters or leaves their path;
 5. ``python -m loadtest report`` over the results; print the report's path.
 
 The results are written to a temporary folder and moved under ``results/`` only once the run
@@ -159,6 +160,27 @@ def cpu_list(cpus: set[int]) -> str:
     return ",".join(str(cpu) for cpu in sorted(cpus))
 
 
+def pin(pid: int, cpus: set[int]) -> None:
+    """Every thread of ``pid`` and of its children onto ``cpus``: the database server's
+    threads exist already, and a thread keeps the affinity it was created with."""
+    root = psutil.Process(pid)
+    for process in [root, *root.children(recursive=True)]:
+        for thread in process.threads():
+            os.sched_setaffinity(thread.id, cpus)
+
+
+def service_groups(plan: Plan) -> list[tuple[int, bool, list[Phase]]]:
+    """The plan's phases by what the services must restart for: (pool size, through the proxy,
+    phases). Only an added latency puts the proxy in the path: at +0 ms it would be a hop that
+    costs every lookup latency and CPU, and no phase asks for it."""
+    return [
+        (pool, proxied, list(phases))
+        for (pool, proxied), phases in groupby(
+            plan.phases, key=lambda p: (p.pool_size, p.db_latency_ms > 0)
+        )
+    ]
+
+
 def listener_pid(host: str, port: int) -> int | None:
     """The local process listening on ``host:port`` (the database), if this machine runs it."""
     if host not in {"127.0.0.1", "localhost", "::1"}:
@@ -258,22 +280,24 @@ def services_running(
     specs: Sequence[ServiceSpec],
     *,
     database: Database,
-    proxy_port: int,
+    proxy_port: int | None,
     pool_size: int,
     cpus: set[int],
     log_dir: Path,
 ) -> Iterator[list[RunningService]]:
-    """Every service, started at once, each reaching the database through the proxy."""
+    """Every service, started at once, each reaching the database through the proxy on
+    ``proxy_port``, or directly when None."""
     with ExitStack() as stack:
         running = []
         for spec in specs:
             reader = database.create_reader(spec.name)
-            via_proxy = replace(reader, host="127.0.0.1", port=proxy_port)
+            if proxy_port is not None:
+                reader = replace(reader, host="127.0.0.1", port=proxy_port)
             env = {"WEB_CONCURRENCY": str(len(cpus)), "DB_POOL_SIZE": str(pool_size)}
             service = stack.enter_context(
                 run_service(
                     spec,
-                    database_url=via_proxy.url(database.name),
+                    database_url=reader.url(database.name),
                     env=env,
                     cpus=cpus,
                     log_dir=log_dir,
@@ -413,14 +437,17 @@ def _measure(
         loadtest("seed", "--rows", str(plan.rows), env={"DATABASE_URL": database.url})
         server_version = str(database.execute("SELECT VERSION()")[0][0])
         database_pid = listener_pid(database.server.host, database.server.port)
+        if database_pid:
+            pin(database_pid, generator_cpus)
         proxy = ProxyProcess((database.server.host, database.server.port))
+        pin(proxy.pid, generator_cpus)
         try:
             phase_number = 0
-            for pool_size, phases in groupby(plan.phases, key=lambda p: p.pool_size):
+            for pool_size, proxied, phases in service_groups(plan):
                 with services_running(
                     specs,
                     database=database,
-                    proxy_port=proxy.port,
+                    proxy_port=proxy.port if proxied else None,
                     pool_size=pool_size,
                     cpus=service_cpus,
                     log_dir=out,
@@ -435,7 +462,7 @@ def _measure(
                             flush=True,
                         )
                         proxy.set_delay(phase.db_latency_ms / 1000)
-                        watch = {"proxy": proxy.pid}
+                        watch = {"proxy": proxy.pid} if proxied else {}
                         if database_pid:
                             watch["database"] = database_pid
                         path = loadtest(
