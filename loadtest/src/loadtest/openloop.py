@@ -23,6 +23,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 SCRIPT = Path(__file__).with_name("paced.lua")
 MIN_CONNECTIONS = 16
 MAX_CONNECTIONS = 1000  # gunicorn's worker_connections default
-START_TIMEOUT = 10.0  # seconds for wrk to print its summary after SIGINT
+STOP_TIMEOUT = 10.0  # seconds for wrk to print its summary after SIGINT
 ERROR_KINDS = ("connect", "read", "write", "status", "timeout")
 
 
@@ -155,17 +156,18 @@ def offer(
 
 
 def _collect(process: subprocess.Popen[bytes]) -> tuple[str, float]:
-    """wrk's output and its CPU seconds (user + system, all its threads) from ``wait4``."""
+    """wrk's output and its CPU seconds (user + system, all its threads) from ``wait4``; wrk
+    is killed if it has not finished ``STOP_TIMEOUT`` s after SIGINT."""
     assert process.stdout is not None
-    deadline = time.monotonic() + START_TIMEOUT
-    chunks = []
-    while chunk := process.stdout.read(65536):
-        chunks.append(chunk)
-        if time.monotonic() > deadline:
-            raise GeneratorError("wrk did not stop within 10 s of SIGINT")
-    _, status, usage = os.wait4(process.pid, 0)
+    watchdog = threading.Timer(STOP_TIMEOUT, process.kill)
+    watchdog.start()
+    try:
+        output = process.stdout.read()
+        _, status, usage = os.wait4(process.pid, 0)
+    finally:
+        watchdog.cancel()
     process.returncode = os.waitstatus_to_exitcode(status)
-    return b"".join(chunks).decode(errors="replace"), usage.ru_utime + usage.ru_stime
+    return output.decode(errors="replace"), usage.ru_utime + usage.ru_stime
 
 
 @dataclass(frozen=True)
