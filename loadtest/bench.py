@@ -44,7 +44,7 @@ import psutil
 from contract.database import provide_database
 from contract.proxy import DelayProxy
 from contract.services import discover, run_service
-from loadtest import search
+from loadtest.settings import DEFAULT_POOL_SIZE, SCENARIOS, Plan, RunSettings, Target
 from loadtest.validation import is_wrong_answer
 
 if TYPE_CHECKING:
@@ -60,8 +60,6 @@ README = ROOT / "README.md"
 # The question the project answers: which concurrency model each service stands for.
 STACKS = {"django": "gevent", "flask": "gevent", "fastapi": "asyncio", "starlette": "asyncio"}
 COMMAND_TIMEOUT = 3600  # seconds for one `loadtest run`; the plans below need a fraction of it
-ALL = ("demo", "demo-hit", "idle")
-DEFAULT_POOL = 10  # CONTRACT.md's DB_POOL_SIZE default
 
 
 @dataclass(frozen=True)
@@ -70,81 +68,36 @@ class Phase:
 
     db_latency_ms: float
     scenarios: tuple[str, ...]
-    pool_size: int = DEFAULT_POOL
+    pool_size: int = DEFAULT_POOL_SIZE
 
 
 @dataclass(frozen=True)
-class Plan:
-    """How much, how often, how long."""
+class Bench:
+    """How much, how often, how long: the runs' settings (scenarios apart) and the phases."""
 
-    rows: int
-    repeats: int
-    window: float
-    settle: float
-    warmup: float
-    resolution: float
-    max_steps: int
+    settings: RunSettings
     phases: tuple[Phase, ...]
-    slo_ms: float = 50.0
+
+    def estimate_seconds(self, services: int) -> float:
+        searches = sum(len(phase.scenarios) for phase in self.phases) * services
+        return self.settings.estimate_seconds(searches)
 
 
-QUESTIONS = (Phase(0, ALL), Phase(1, ("demo",)), Phase(5, ("demo",)))
-DEFAULT = Plan(
-    rows=1_000_000,
-    repeats=3,
-    window=2.0,
-    settle=0.5,
-    warmup=0.5,
-    resolution=0.05,
-    max_steps=8,
-    phases=QUESTIONS,
-)
-QUICK = replace(
-    DEFAULT, rows=10_000, repeats=1, window=0.5, settle=0.25, warmup=0.25, resolution=0.25,
-    max_steps=5,
+QUESTIONS = (Phase(0, SCENARIOS), Phase(1, ("demo",)), Phase(5, ("demo",)))
+SHORT = RunSettings(window_s=2.0, settle_s=0.5, warmup_s=0.5, max_steps=8)
+DEFAULT = Bench(SHORT, QUESTIONS)
+QUICK = Bench(
+    replace(SHORT, rows=10_000, repeats=1, window_s=0.5, settle_s=0.25, warmup_s=0.25,
+            resolution=0.25, max_steps=5),
+    QUESTIONS,
 )  # fmt: skip
-FULL = replace(
-    DEFAULT,
-    phases=(
-        *(Phase(latency, ALL) for latency in (0, 1, 5)),
+FULL = Bench(
+    SHORT,
+    (
+        *(Phase(latency, SCENARIOS) for latency in (0, 1, 5)),
         *(Phase(latency, ("demo",), pool) for pool in (5, 20, 50) for latency in (1, 5)),
     ),
 )
-# For the time estimate: where a typical knee lies, relative to the probe's throughput in the
-# first round and to the earlier rounds' capacity in later ones, and what each step costs
-# beyond its settling and window (the exchanges, the histogram's percentiles).
-TYPICAL_KNEE = 0.85
-TYPICAL_DRIFT = 1.03
-STEP_OVERHEAD = 0.15  # seconds
-
-
-def expected_steps(plan: Plan, *, first_round: bool) -> int:
-    """The steps the search takes (``loadtest.search``, run on a model service) to a typical
-    knee with this plan's resolution and step budget."""
-    knee = TYPICAL_KNEE if first_round else TYPICAL_DRIFT
-    model = search.Plan(
-        start=1000.0,
-        first_round=first_round,
-        resolution=plan.resolution,
-        max_steps=plan.max_steps,
-        quantum=1.0,
-    )
-    steps: list[search.Outcome] = []
-    while (rate := search.next_rate(model, steps)) is not None:
-        steps.append(search.Outcome(rate, sustained=rate <= knee * 1000))
-    return len(steps)
-
-
-def estimate_seconds(plan: Plan, services: int) -> float:
-    """The plan's measuring time by arithmetic: searches x (probe + steps) x their windows."""
-    step = plan.settle + plan.window + STEP_OVERHEAD
-    probe = plan.warmup + plan.window + STEP_OVERHEAD
-    rounds = plan.repeats * probe + step * (
-        expected_steps(plan, first_round=True)
-        + expected_steps(plan, first_round=False) * (plan.repeats - 1)
-    )
-    searches = sum(len(phase.scenarios) for phase in plan.phases) * services
-    return searches * rounds
 
 
 def split_cpus() -> tuple[set[int], set[int]]:
@@ -169,7 +122,7 @@ def pin(pid: int, cpus: set[int]) -> None:
             os.sched_setaffinity(thread.id, cpus)
 
 
-def service_groups(plan: Plan) -> list[tuple[int, bool, list[Phase]]]:
+def service_groups(plan: Bench) -> list[tuple[int, bool, list[Phase]]]:
     """The plan's phases by what the services must restart for: (pool size, through the proxy,
     phases). Only an added latency puts the proxy in the path: at +0 ms it would be a hop that
     costs every lookup latency and CPU, and no phase asks for it."""
@@ -342,7 +295,7 @@ def failed_searches(results: Sequence[Path]) -> list[str]:
     return problems
 
 
-def parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Plan]:
+def parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Bench]:
     parser = argparse.ArgumentParser(prog="nox -s bench --", description=__doc__.splitlines()[0])
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="a smoke run of about 2 minutes (CI)")
@@ -359,21 +312,18 @@ def parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Plan]:
     parser.add_argument("--rows", type=int, help="rows to seed (default 1,000,000; quick 10,000)")
     parser.add_argument("--repeats", type=int, help="rounds per measurement")
     parser.add_argument("--window", type=float, help="seconds measured per step")
-    parser.add_argument("--slo-ms", type=float, help="the p99 bound of a sustained step")
+    parser.add_argument(
+        "--slo-ms", type=float, default=RunSettings.slo_ms, help="the p99 bound of a sustained step"
+    )
     parser.add_argument("--service", action="append", help="measure only these (repeatable)")
     parser.add_argument("--out", type=Path, default=ROOT / "results", help="results root")
     args = parser.parse_args(argv)
     if args.publish and (args.quick or args.service or args.rows or args.repeats or args.window):
         parser.error("--publish takes a whole default or --full run, nothing trimmed")
     base = QUICK if args.quick else FULL if args.full else DEFAULT
-    plan = replace(
-        base,
-        rows=args.rows or base.rows,
-        repeats=args.repeats or base.repeats,
-        window=args.window or base.window,
-        slo_ms=args.slo_ms or base.slo_ms,
-    )
-    return args, plan
+    given = {"rows": args.rows, "repeats": args.repeats, "window_s": args.window}
+    settings = replace(base.settings, **{k: v for k, v in given.items() if v}, slo_ms=args.slo_ms)
+    return args, replace(base, settings=settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -382,12 +332,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     service_cpus, generator_cpus = split_cpus()
     specs = discover(args.service)
     started = time.monotonic()
-    estimate = estimate_seconds(plan, len(specs))
+    estimate = plan.estimate_seconds(len(specs))
+    settings = plan.settings
     print(
         f"bench: {len(specs)} services on CPU {cpu_list(service_cpus)}, the load generator on "
-        f"CPU {cpu_list(generator_cpus)}; {plan.rows:,} rows; {len(plan.phases)} phase(s) of "
-        f"{plan.repeats} round(s), {plan.window:g} s windows: about {estimate / 60:.0f} min of "
-        "measuring (by arithmetic), plus seeding and start-ups",
+        f"CPU {cpu_list(generator_cpus)}; {settings.rows:,} rows; {len(plan.phases)} phase(s) of "
+        f"{settings.repeats} round(s), {settings.window_s:g} s windows: about "
+        f"{estimate / 60:.0f} min of measuring (by arithmetic), plus seeding and start-ups",
         file=sys.stderr,
         flush=True,
     )
@@ -424,7 +375,7 @@ class FailedRunError(Exception):
 
 
 def _measure(
-    plan: Plan,
+    plan: Bench,
     specs: Sequence[ServiceSpec],
     out: Path,
     *,
@@ -434,7 +385,7 @@ def _measure(
 ) -> list[Path]:
     results = []
     with provide_database(prefix="bench") as database:
-        loadtest("seed", "--rows", str(plan.rows), env={"DATABASE_URL": database.url})
+        loadtest("seed", "--rows", str(plan.settings.rows), env={"DATABASE_URL": database.url})
         server_version = str(database.execute("SELECT VERSION()")[0][0])
         database_pid = listener_pid(database.server.host, database.server.port)
         if database_pid:
@@ -462,57 +413,49 @@ def _measure(
                             flush=True,
                         )
                         proxy.set_delay(phase.db_latency_ms / 1000)
-                        watch = {"proxy": proxy.pid} if proxied else {}
-                        if database_pid:
-                            watch["database"] = database_pid
-                        path = loadtest(
-                            *_run_arguments(plan, phase, running, service_cpus, generator_cpus),
-                            *(f"--watch={name}={pid}" for name, pid in watch.items()),
-                            f"--meta=database={server_version}",
-                            f"--meta=command={command}",
-                            f"--out={out}",
+                        watch: dict[str, tuple[int, ...]] = (
+                            {"proxy": (proxy.pid,)} if proxied else {}
                         )
-                        results.append(Path(path))
+                        if database_pid:
+                            watch["database"] = (database_pid,)
+                        run = _run_plan(plan, phase, running, service_cpus, generator_cpus)
+                        meta = {"database": server_version, "command": command}
+                        run = replace(run, watch=watch, meta={**run.meta, **meta})
+                        file = out / f"plan-{phase_number}.json"
+                        file.write_text(run.to_json())
+                        results.append(Path(loadtest("run", f"--plan={file}", f"--out={out}")))
         finally:
             proxy.close()
     return results
 
 
-def _run_arguments(
-    plan: Plan,
+def _run_plan(
+    plan: Bench,
     phase: Phase,
     running: Sequence[RunningService],
     service_cpus: set[int],
     generator_cpus: set[int],
-) -> list[str]:
-    arguments = [
-        "run",
-        f"--cpus={cpu_list(generator_cpus)}",
-        f"--processes={len(generator_cpus)}",
-        f"--repeats={plan.repeats}",
-        f"--window={plan.window}",
-        f"--settle={plan.settle}",
-        f"--warmup={plan.warmup}",
-        f"--resolution={plan.resolution}",
-        f"--max-steps={plan.max_steps}",
-        f"--slo-ms={plan.slo_ms}",
-        f"--rows={plan.rows}",
-        *(f"--scenario={scenario}" for scenario in phase.scenarios),
-        f"--label=db_latency_ms={phase.db_latency_ms:g}",
-        f"--label=db_pool_size={phase.pool_size}",
-        f"--label=web_concurrency={len(service_cpus)}",
-        f"--meta=service_cpus={cpu_list(service_cpus)}",
-    ]
+) -> Plan:
+    """The runner's plan of one phase: every service a target, pinned, labelled."""
+    settings = replace(
+        plan.settings,
+        scenarios=phase.scenarios,
+        cpus=cpu_list(generator_cpus),
+        processes=len(generator_cpus),
+    )
+    targets = tuple(
+        Target(s.name, s.url, pids=(s.pid,), cpu_allowance=len(service_cpus)) for s in running
+    )
+    labels = {
+        "db_latency_ms": f"{phase.db_latency_ms:g}",
+        "db_pool_size": str(phase.pool_size),
+        "web_concurrency": str(len(service_cpus)),
+    }
+    meta = {"service_cpus": cpu_list(service_cpus)}
     for service in running:
-        name = service.name
-        arguments += [
-            f"--target={name}={service.url}",
-            f"--pid={name}={service.pid}",
-            f"--cpu-allowance={name}={len(service_cpus)}",
-            f"--meta=stack.{name}={STACKS.get(name, 'other')}",
-            f"--meta=command.{name}={' '.join(service.spec.command)}",
-        ]
-    return arguments
+        meta[f"stack.{service.name}"] = STACKS.get(service.name, "other")
+        meta[f"command.{service.name}"] = " ".join(service.spec.command)
+    return Plan(settings, targets, labels=labels, meta=meta)
 
 
 def _publish(final: Path) -> None:

@@ -78,10 +78,15 @@ def test_capacity_searches_against_a_real_service(
     path = results_file(result.stdout)
     document = json.loads(path.read_text())
     results = RunResults.read(path)
-    # Null only where it means something: a probe's offered rate and verdict, no capacity.
-    meaningful = (".offered_rps", ".sustained", ".capacity.rps", ".capacity.step", ".above")
+    # Null only where it means something: a probe's offered rate and verdict, no capacity, no
+    # pinning.
+    meaningful = (".offered_rps", ".sustained", ".capacity.rps", ".capacity.step", ".above", "cpus")
     assert [n for n in nulls(document) if not n.endswith(meaningful)] == []
     assert document["environment"]["note"] == "test"
+    # The code measured: this checkout's commit (the package is installed from it).
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+    assert results.commit == head.stdout.strip()
+    assert results.dirty is not None
     assert document["environment"]["versions"]["hdrhistogram"] != "unknown"
     assert results.labels == {"db_latency_ms": "0"}
     assert [(t.name, t.cpu_allowance, t.cpu_source) for t in results.targets] == [
@@ -113,13 +118,13 @@ def test_capacity_searches_against_a_real_service(
             assert step.generator_cpu_s > 0
         for step in rates:
             assert step.kind == RATE
-            assert step.offered_rps == step.users * results.settings.user_rate
+            assert step.offered_rps == step.users * results.settings.per_user_rate
             assert step.sustained == (not step.reasons)
         # The capacity is what the steps show.
         expected = search.capacity(
             [s.outcome() for s in rates],
             max_rate=results.settings.max_rate,
-            quantum=results.settings.user_rate,
+            quantum=results.settings.per_user_rate,
         )
         assert found.capacity.rps == expected.rps
         assert found.capacity.limit == expected.limit

@@ -13,34 +13,21 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from loadtest import __version__
-from loadtest.names import DEFAULT_SEED
+from loadtest.settings import Plan, Repeatable, Target, add_options, env_default, settings_from
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from loadtest.runner import Target
-
-DEFAULT_ROWS = 1_000_000  # the blog's table size
+Parser = argparse.ArgumentParser | argparse._ArgumentGroup
 
 
-def _env(name: str, default: str | None) -> str | None:
-    return os.environ.get(name, default)
-
-
-def _add(
-    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
-    *flags: str,
-    env: str,
-    default: str | None,
-    help: str,
-    **kwargs: object,
-) -> None:
-    """An option whose default comes from ``env`` (argparse applies ``type`` to it)."""
+def _add(parser: Parser, flag: str, env: str, default: str | None, help: str, **kw: Any) -> None:
+    """An option outside the run's settings, its default from ``env`` as theirs."""
     shown = f" [env {env}; default {default}]" if default is not None else f" [env {env}]"
-    parser.add_argument(*flags, default=_env(env, default), help=help + shown, **kwargs)  # type: ignore[arg-type]
+    parser.add_argument(flag, default=env_default(env, default), help=help + shown, **kw)
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -50,14 +37,13 @@ def _pair(text: str) -> tuple[str, str]:
     return name, value
 
 
-def _pairs(
-    group: argparse._ArgumentGroup, flag: str, metavar: str, help: str, env: str | None = None
-) -> None:
+def _pairs(group: Parser, flag: str, metavar: str, help: str, env: str = "") -> None:
     """A repeatable NAME=VALUE option (space-separated in ``env``, when it has one)."""
     shown = f" [env {env}, space-separated]" if env else ""
     group.add_argument(
-        flag, action="append", type=_pair, default=[], metavar=metavar, help=help + shown
-    )
+        flag, action=Repeatable, type=_pair, metavar=metavar, help=f"{help}; repeatable{shown}",
+        default=env_default(env, [], _pair) if env else [],
+    )  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,79 +53,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"loadtest {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _seed_parser(commands)
-    _run_parser(commands)
-
-    worker = commands.add_parser(
-        "worker", help="a locust worker for a `run --expect-workers` master"
-    )
-    _add(
-        worker,
-        "--master-host",
-        env="LOADTEST_MASTER_HOST",
-        default="127.0.0.1",
-        help="the master's address",
-    )
-    _add(
-        worker,
-        "--master-port",
-        env="LOADTEST_MASTER_PORT",
-        default="5557",
-        type=int,
-        help="the master's port",
-    )
-    _add(worker, "--loglevel", env="LOADTEST_LOGLEVEL", default="INFO", help="log level")
-
-    report = commands.add_parser("report", help="Markdown and PNG charts from results files")
-    report.add_argument(
-        "results", nargs="+", type=Path, metavar="RESULTS", help="results files of `run`"
-    )
-    report.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="output directory (default: the first file's directory)",
-    )
-    report.add_argument(
-        "--readme",
-        type=Path,
-        default=None,
-        help="also regenerate this Markdown file's answer block (between <!-- answer:begin --> "
-        "and <!-- answer:end -->, inserted under the title if missing), linking the report",
-    )
-    return parser
-
-
-def _seed_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     seed = commands.add_parser("seed", help="create and fill demo_data (DATABASE_URL)")
-    _add(
-        seed,
-        "--rows",
-        env="LOADTEST_ROWS",
-        default=str(DEFAULT_ROWS),
-        type=int,
-        help="rows the table must hold",
-    )
-    _add(
-        seed,
-        "--seed",
-        env="LOADTEST_SEED",
-        default=str(DEFAULT_SEED),
-        type=int,
-        help="random seed of the names",
-    )
+    _add(seed, "--database-url", "DATABASE_URL", None, "mysql://USER:PASSWORD@HOST:PORT/DATABASE")
+    add_options(seed, ("seed", "rows"))
     seed.add_argument(
         "--replace", action="store_true", help="truncate and reload a table that holds other rows"
     )
     _add(
-        seed,
-        "--method",
-        env="LOADTEST_SEED_METHOD",
-        default="auto",
-        choices=["auto", "load-data", "insert"],
+        seed, "--method", "LOADTEST_SEED_METHOD", "auto", choices=["auto", "load-data", "insert"],
         help="LOAD DATA LOCAL INFILE, multi-row INSERTs, or the first that the server takes",
-    )
+    )  # fmt: skip
     seed.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _run_parser(commands)
+    worker = commands.add_parser("worker", help="a locust worker of a `run --expect-workers`")
+    _add(worker, "--master-host", "LOADTEST_MASTER_HOST", "127.0.0.1", "the master's address")
+    _add(worker, "--master-port", "LOADTEST_MASTER_PORT", "5557", "the master's port", type=int)
+    _add(worker, "--loglevel", "LOADTEST_LOGLEVEL", "INFO", "log level")
+    report = commands.add_parser("report", help="Markdown and PNG charts from results files")
+    report.add_argument("results", nargs="+", type=Path, metavar="RESULTS", help="results files")
+    report.add_argument(
+        "--out", type=Path, help="output directory (default: the first file's directory)"
+    )
+    report.add_argument(
+        "--readme",
+        type=Path,
+        help="also regenerate this Markdown file's answer block (between <!-- answer:begin --> "
+        "and <!-- answer:end -->, inserted under the title if missing), linking the report",
+    )
+    return parser
 
 
 def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -150,161 +91,42 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "rates stepped by locust (paced users) until the highest rate sustained with p99 within "
         "the SLO is bracketed. See README.md, 'How a capacity is found'.",
     )
-    what = run.add_argument_group("what to measure")
-    what.add_argument(
-        "--target",
-        action="append",
-        type=_pair,
-        metavar="NAME=URL",
-        help="a service to measure, repeatable; each round takes them in turn, starting one "
-        "further along each round [env LOADTEST_TARGETS, space-separated]",
+    run.add_argument(
+        "--plan",
+        type=Path,
+        help="a whole plan as JSON (settings, targets, watch, labels, meta: loadtest.settings."
+        "Plan), instead of every other option but --out and --loglevel",
     )
-    what.add_argument(
-        "--scenario",
-        action="append",
-        metavar="NAME",
-        help="demo, demo-hit or idle; repeatable [env LOADTEST_SCENARIOS, "
-        "space-separated; default all three]",
+    what = run.add_argument_group("what to measure")
+    _pairs(
+        what,
+        "--target",
+        "NAME=URL",
+        "a service to measure; each round takes them in turn, starting one further along each "
+        "round",
+        env="LOADTEST_TARGETS",
     )
     _pairs(
         what,
         "--label",
         "KEY=VALUE",
         "a condition of this run, recorded with each search (the bench passes db_latency_ms, "
-        "db_pool_size, web_concurrency); the report says what a run did not label; repeatable",
+        "db_pool_size, web_concurrency); the report says what a run did not label",
     )
-
-    method = run.add_argument_group("the method")
-    _add(
-        method,
-        "--slo-ms",
-        env="LOADTEST_SLO_MS",
-        default="50",
-        type=float,
-        help="a step is sustained only if its p99 is at most this many milliseconds",
-    )
-    _add(
-        method,
-        "--max-error-rate",
-        env="LOADTEST_MAX_ERROR_RATE",
-        default="0.001",
-        type=float,
-        help="... and at most this fraction of its requests failed",
-    )
-    _add(
-        method,
-        "--min-achieved",
-        env="LOADTEST_MIN_ACHIEVED",
-        default="0.98",
-        type=float,
-        help="... and its achieved rate is at least this fraction of the offered one",
-    )
-    _add(
-        method,
-        "--repeats",
-        env="LOADTEST_REPEATS",
-        default="3",
-        type=int,
-        help="rounds: each measures every target and scenario once, interleaved",
-    )
-    _add(
-        method,
-        "--window",
-        env="LOADTEST_WINDOW",
-        default="10",
-        type=float,
-        help="seconds measured per step",
-    )
-    _add(
-        method,
-        "--settle",
-        env="LOADTEST_SETTLE",
-        default="2",
-        type=float,
-        help="seconds at each new offered rate before its window opens (not counted)",
-    )
-    _add(
-        method,
-        "--warmup",
-        env="LOADTEST_WARMUP",
-        default="5",
-        type=float,
-        help="seconds of the probe's load before its window opens (not counted)",
-    )
-    _add(
-        method,
-        "--probe-users",
-        env="LOADTEST_PROBE_USERS",
-        default="64",
-        type=int,
-        help="closed-loop users of the saturation probe (no think time)",
-    )
-    _add(
-        method,
-        "--resolution",
-        env="LOADTEST_RESOLUTION",
-        default="0.05",
-        type=float,
-        help="a search stops once the first failing rate is within this fraction above the "
-        "highest sustained one",
-    )
-    _add(
-        method,
-        "--max-steps",
-        env="LOADTEST_MAX_STEPS",
-        default="12",
-        type=int,
-        help="offered rates per search at most (the probe not counted)",
-    )
-    _add(
-        method,
-        "--max-rate",
-        env="LOADTEST_MAX_RATE",
-        default="100000",
-        type=float,
-        help="the search never offers more requests/s than this",
-    )
-    _add(
-        method,
-        "--user-rate",
-        env="LOADTEST_USER_RATE",
-        default=None,
-        type=float,
-        help="requests/s each paced user offers (default: one per max(100 ms, 2 x SLO), so a "
-        "response within the SLO never delays the next)",
-    )
-    method.add_argument(
-        "--rate",
-        action="append",
-        type=float,
-        default=[],
-        metavar="REQ_PER_S",
-        help="measure exactly these offered rates, in order, instead of the probe and the "
-        "search; repeatable [env LOADTEST_RATES, space-separated]",
-    )
-    _add(
-        method,
-        "--generator-bound-at",
-        env="LOADTEST_GENERATOR_BOUND_AT",
-        default="0.9",
-        type=float,
-        help="generator CPU share from which a step is marked generator-bound",
-    )
-
+    add_options(run)
     cpu = run.add_argument_group("CPU of the targets")
     _pairs(
         cpu,
         "--cpu-allowance",
         "NAME=CORES",
         "the CPU budget of target NAME (its cores or its limit): capacity per core is "
-        "capacity / CORES; repeatable",
+        "capacity / CORES",
     )
     _pairs(
         cpu,
         "--pid",
         "NAME=PID",
-        "a local process of target NAME whose CPU time (with its children's) each window "
-        "records; repeatable",
+        "a local process of target NAME whose CPU time (with its children's) each window records",
     )
     _pairs(
         cpu,
@@ -312,101 +134,18 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "NAME=SOURCE",
         "where target NAME's CPU comes from when it is not a local process: "
         "k8s:NAMESPACE/LABEL-SELECTOR reads the Kubernetes metrics API (metrics.k8s.io/v1beta1 "
-        "pods) with the pod's service-account token; repeatable",
+        "pods) with the pod's service-account token",
     )
     _pairs(
         cpu,
         "--watch",
         "NAME=PID",
-        "another local process (the database, a proxy) whose CPU time each window records; "
-        "repeatable",
+        "another local process (the database, a proxy) whose CPU time each window records",
     )
-
-    topology = run.add_argument_group("where the users run")
-    _add(
-        topology,
-        "--processes",
-        env="LOADTEST_PROCESSES",
-        default="1",
-        type=int,
-        help="local locust processes: 1 runs users in this process, N > 1 starts N workers",
-    )
-    _add(
-        topology,
-        "--expect-workers",
-        env="LOADTEST_EXPECT_WORKERS",
-        default="0",
-        type=int,
-        help="be a master and wait for this many external `worker` processes",
-    )
-    _add(
-        topology,
-        "--expect-workers-max-wait",
-        env="LOADTEST_EXPECT_WORKERS_MAX_WAIT",
-        default="300",
-        type=float,
-        help="seconds to wait for them",
-    )
-    _add(
-        topology,
-        "--master-bind-host",
-        env="LOADTEST_MASTER_BIND_HOST",
-        default="*",
-        help="interface the master listens on for external workers",
-    )
-    _add(
-        topology,
-        "--master-bind-port",
-        env="LOADTEST_MASTER_BIND_PORT",
-        default="5557",
-        type=int,
-        help="port the master listens on for external workers",
-    )
-    _add(
-        topology,
-        "--cpus",
-        env="LOADTEST_CPUS",
-        default=None,
-        help="pin the load generator to these CPUs, e.g. 1 or 2-3",
-    )
-
-    data = run.add_argument_group("what the database holds")
-    _add(
-        data,
-        "--seed",
-        env="LOADTEST_SEED",
-        default=str(DEFAULT_SEED),
-        type=int,
-        help="the seeder's --seed (demo-hit regenerates names from it)",
-    )
-    _add(
-        data,
-        "--rows",
-        env="LOADTEST_ROWS",
-        default=str(DEFAULT_ROWS),
-        type=int,
-        help="the seeder's --rows",
-    )
-    _add(
-        data,
-        "--hit-names",
-        env="LOADTEST_HIT_NAMES",
-        default="10000",
-        type=int,
-        help="demo-hit draws from the first this many seeded names",
-    )
-
     output = run.add_argument_group("output")
-    _pairs(output, "--meta", "KEY=VALUE", "a fact recorded in the results' environment; repeatable")
-    _add(
-        output,
-        "--out",
-        env="LOADTEST_OUT",
-        default="results",
-        type=Path,
-        help="directory for the results file",
-    )
-    _add(output, "--loglevel", env="LOADTEST_LOGLEVEL", default="INFO", help="log level")
+    _pairs(output, "--meta", "KEY=VALUE", "a fact recorded in the results' environment")
+    _add(output, "--out", "LOADTEST_OUT", "results", "directory for the results file", type=Path)
+    _add(output, "--loglevel", "LOADTEST_LOGLEVEL", "INFO", "log level")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -425,13 +164,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _seed(args: argparse.Namespace) -> int:
     from loadtest.seed import Method, SeedConflictError, seed_table
 
-    url = os.environ.get("DATABASE_URL")
-    if not url:
+    if not args.database_url:
         print("seed: set DATABASE_URL=mysql://user:password@host:port/database", file=sys.stderr)
         return 2
     try:
         outcome = seed_table(
-            url,
+            args.database_url,
             args.rows,
             seed=args.seed,
             replace=args.replace,
@@ -449,11 +187,17 @@ def _seed(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.cpus:
+    try:
+        plan = Plan.from_json(args.plan.read_text()) if args.plan else _plan(args)
+        plan.check()
+    except ValueError as error:  # a usage error found once the options are combined
+        print(f"run: {error}", file=sys.stderr)
+        return 2
+    if plan.settings.cpus:
         from loadtest.cpu import parse_cpu_list
 
         # Before locust starts anything: local worker processes inherit the affinity.
-        os.sched_setaffinity(0, parse_cpu_list(args.cpus))
+        os.sched_setaffinity(0, parse_cpu_list(plan.settings.cpus))
     from locust.log import setup_logging
 
     from loadtest import runner
@@ -461,45 +205,7 @@ def _run(args: argparse.Namespace) -> int:
 
     setup_logging(args.loglevel)  # type: ignore[no-untyped-call]  # locust's, unannotated
     try:
-        targets = _targets(args)
-        rates = args.rate or [float(r) for r in os.environ.get("LOADTEST_RATES", "").split()]
-        scenarios = args.scenario or os.environ.get("LOADTEST_SCENARIOS", "").split() or None
-        method = runner.Method(
-            slo_ms=args.slo_ms,
-            max_error_rate=args.max_error_rate,
-            min_achieved=args.min_achieved,
-            repeats=args.repeats,
-            window=args.window,
-            settle=args.settle,
-            warmup=args.warmup,
-            probe_users=args.probe_users,
-            resolution=args.resolution,
-            max_steps=args.max_steps,
-            max_rate=args.max_rate,
-            user_rate=args.user_rate,
-            rates=tuple(rates),
-            generator_bound_at=args.generator_bound_at,
-            **({"scenarios": tuple(scenarios)} if scenarios else {}),
-        )
-        path = runner.run(
-            targets,
-            method=method,
-            topology=runner.Topology(
-                processes=args.processes,
-                expect_workers=args.expect_workers,
-                master_bind_host=args.master_bind_host,
-                master_bind_port=args.master_bind_port,
-                expect_workers_max_wait=args.expect_workers_max_wait,
-            ),
-            seeded=runner.Seeded(seed=args.seed, rows=args.rows, hit_names=args.hit_names),
-            out=args.out,
-            watch=_grouped(args.watch),
-            labels=dict(args.label),
-            extra_environment=dict(args.meta),
-        )
-    except ValueError as error:  # a usage error found once the options are combined
-        print(f"run: {error}", file=sys.stderr)
-        return 2
+        path = runner.run(plan, args.out)
     except MetricsError as error:
         print(f"run: {error}", file=sys.stderr)
         return 1
@@ -507,18 +213,11 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _targets(args: argparse.Namespace) -> list[Target]:
-    """The targets with their CPU sources and allowances, each option checked against them."""
-    from loadtest.k8s import PodSelector
-    from loadtest.runner import Target
-
-    named = args.target or [_pair(t) for t in os.environ.get("LOADTEST_TARGETS", "").split()]
-    if not named:
-        raise ValueError("give at least one --target NAME=URL")
-    names = [name for name, _ in named]
-    if len(set(names)) != len(names):
-        raise ValueError(f"a target name given twice: {names}")
-    pids = _grouped(args.pid)
+def _plan(args: argparse.Namespace) -> Plan:
+    """The plan the options describe, each per-target option checked against the targets."""
+    named = args.target or []
+    names = {name for name, _ in named}
+    pids, watch = _grouped(args.pid), _grouped(args.watch)
     sources = dict(args.cpu_from)
     allowances = {}
     for name, cores in args.cpu_allowance:
@@ -526,25 +225,15 @@ def _targets(args: argparse.Namespace) -> list[Target]:
             allowances[name] = float(cores)
         except ValueError:
             raise ValueError(f"--cpu-allowance {name}={cores}: not a number of cores") from None
-    for option, given in (
-        ("--pid", pids),
-        ("--cpu-from", sources),
-        ("--cpu-allowance", allowances),
-    ):
-        if unknown := set(given) - set(names):
+    per_target = {"--pid": pids, "--cpu-from": sources, "--cpu-allowance": allowances}
+    for option, given in per_target.items():
+        if unknown := set(given) - names:
             raise ValueError(f"{option} names no target: {sorted(unknown)}")
-    if both := set(pids) & set(sources):
-        raise ValueError(f"--pid and --cpu-from both given for {sorted(both)}")
-    return [
-        Target(
-            name,
-            url.rstrip("/"),
-            pids=pids.get(name, ()),
-            pods=PodSelector.parse(sources[name]) if name in sources else None,
-            cpu_allowance=allowances.get(name),
-        )
+    targets = tuple(
+        Target(name, url.rstrip("/"), pids.get(name, ()), sources.get(name), allowances.get(name))
         for name, url in named
-    ]
+    )
+    return Plan(settings_from(args), targets, watch, dict(args.label), dict(args.meta))
 
 
 def _grouped(pairs: list[tuple[str, str]]) -> dict[str, tuple[int, ...]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import platform
+import subprocess
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -18,7 +19,8 @@ import psutil
 
 from loadtest.cpu import affinity, available_cpus, cpu_model
 from loadtest.latency import Latency
-from loadtest.search import Capacity, Criteria, Outcome
+from loadtest.search import Capacity, Outcome
+from loadtest.settings import RunSettings
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -111,47 +113,20 @@ class TargetInfo:
 
 
 @dataclass(frozen=True)
-class Settings:
-    """The method, the same for every target."""
-
-    slo_ms: float
-    max_error_rate: float
-    min_achieved: float
-    repeats: int
-    window_s: float
-    settle_s: float
-    warmup_s: float
-    probe_users: int
-    user_rate: float
-    resolution: float
-    max_steps: int
-    max_rate: float
-    rates: list[float]  # fixed offered rates instead of a search (empty: searched)
-    scenarios: list[str]
-    processes: int
-    expect_workers: int
-    generator_bound_at: float
-    seed: int
-    rows: int
-    hit_names: int
-
-    @property
-    def criteria(self) -> Criteria:
-        return Criteria(self.slo_ms, self.max_error_rate, self.min_achieved)
-
-
-@dataclass(frozen=True)
 class RunResults:
     """A whole ``run``: where, how, under which conditions, and every search."""
 
     started_at: str
     finished_at: str
     environment: dict[str, Any]
-    settings: Settings
+    settings: RunSettings
     labels: dict[str, str]
     targets: list[TargetInfo]
     searches: list[Search]
     schema: int = SCHEMA
+    # The code measured: its git commit and whether the work tree had changes (None: unknown).
+    commit: str | None = None
+    dirty: bool | None = None
 
     def write(self, directory: Path) -> Path:
         """Write ``loadtest-<start time>.json`` into ``directory`` (never over another run's
@@ -178,16 +153,34 @@ class RunResults:
             started_at=data["started_at"],
             finished_at=data["finished_at"],
             environment=data["environment"],
-            settings=Settings(**data["settings"]),
+            settings=RunSettings.from_dict(data["settings"]),
             labels=data["labels"],
             targets=[TargetInfo(**t) for t in data["targets"]],
             searches=[Search.from_dict(s) for s in data["searches"]],
+            commit=data.get("commit"),
+            dirty=data.get("dirty"),
         )
 
 
 def utc_now() -> str:
     """Now, as ISO 8601 UTC to the second."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def git_commit(where: Path) -> tuple[str | None, bool | None]:
+    """The commit checked out at ``where`` and whether its tree differs from it (untracked
+    files count); (None, None) outside a git work tree or without git."""
+    try:
+        commit = _git(where, "rev-parse", "HEAD")
+        changes = _git(where, "status", "--porcelain")
+    except (OSError, subprocess.CalledProcessError):
+        return None, None
+    return commit, bool(changes)
+
+
+def _git(where: Path, *args: str) -> str:
+    command = ["git", "-C", str(where), *args]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
 
 
 def describe_environment(extra: dict[str, str] | None = None) -> dict[str, Any]:

@@ -27,6 +27,7 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import gevent
@@ -44,20 +45,21 @@ from loadtest.results import (
     RATE,
     RunResults,
     Search,
-    Settings,
     Step,
     TargetInfo,
     describe_environment,
+    git_commit,
     utc_now,
 )
-from loadtest.scenarios import DEFAULT_HIT_NAMES, DEFAULT_ROWS, SCENARIOS, USER_CLASSES
+from loadtest.scenarios import SCENARIOS, USER_CLASSES
 from loadtest.window import FLUSH, RESET, WindowControl, serve_window_requests
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
-    from pathlib import Path
 
     from locust.user import User
+
+    from loadtest.settings import Plan, RunSettings, Target
 
 log = logging.getLogger("loadtest")
 
@@ -69,85 +71,7 @@ MAX_ERRORS = 20  # distinct error messages kept per step
 SERVICE = "\0service"  # the target's own process group among the watched ones (no clash)
 
 
-@dataclass(frozen=True)
-class Target:
-    """A service to measure: a name for the report, its base URL, where its CPU comes from."""
-
-    name: str
-    url: str
-    pids: tuple[int, ...] = ()
-    pods: PodSelector | None = None
-    cpu_allowance: float | None = None  # cores
-
-    @property
-    def cpu_source(self) -> str | None:
-        return "pids" if self.pids else str(self.pods) if self.pods else None
-
-
-@dataclass(frozen=True)
-class Method:
-    """How a capacity is found (README.md, "How a capacity is found")."""
-
-    slo_ms: float = 50.0
-    max_error_rate: float = 0.001
-    min_achieved: float = 0.98
-    repeats: int = 3
-    window: float = 10.0
-    settle: float = 2.0
-    warmup: float = 5.0
-    probe_users: int = 64
-    resolution: float = 0.05
-    max_steps: int = 12
-    max_rate: float = 100_000.0
-    user_rate: float | None = None  # None: one request per max(100 ms, 2 x SLO)
-    rates: tuple[float, ...] = ()  # fixed offered rates instead of a probe and a search
-    generator_bound_at: float = 0.9  # locust's own CPU warning fires at 90 %
-    scenarios: tuple[str, ...] = tuple(SCENARIOS)
-
-    @property
-    def per_user_rate(self) -> float:
-        # A response within the SLO must never delay the user's next request.
-        return self.user_rate or 1000 / max(100.0, 2 * self.slo_ms)
-
-    @property
-    def criteria(self) -> search.Criteria:
-        return search.Criteria(self.slo_ms, self.max_error_rate, self.min_achieved)
-
-    def check(self) -> None:
-        """Refuse a method that cannot measure anything."""
-        if unknown := set(self.scenarios) - set(SCENARIOS):
-            raise ValueError(f"unknown scenario(s) {sorted(unknown)}; known: {list(SCENARIOS)}")
-        if self.repeats < 1 or self.max_steps < 1 or self.probe_users < 1:
-            raise ValueError("--repeats, --max-steps and --probe-users must be at least 1")
-        if self.window <= 0 or self.settle < 0 or self.warmup < 0 or self.slo_ms <= 0:
-            raise ValueError(
-                "--window and --slo-ms must be positive, --settle and --warmup not negative"
-            )
-        if self.per_user_rate <= 0 or any(rate <= 0 for rate in self.rates):
-            raise ValueError("--user-rate and every --rate must be positive")
-
-
-@dataclass(frozen=True)
-class Topology:
-    """Where the users run."""
-
-    processes: int = 1
-    expect_workers: int = 0
-    master_bind_host: str = "*"
-    master_bind_port: int = 5557
-    expect_workers_max_wait: float = 300.0
-
-
-@dataclass(frozen=True)
-class Seeded:
-    """What the database holds, so demo-hit can regenerate names that exist."""
-
-    seed: int
-    rows: int = DEFAULT_ROWS
-    hit_names: int = DEFAULT_HIT_NAMES
-
-
-def locust_options(seeded: Seeded, user_rate: float) -> Any:
+def locust_options(settings: RunSettings) -> Any:
     """locust's own option namespace (its runners read it), with ours added as in a locustfile.
 
     Workers receive these from the master with each spawn message.
@@ -158,8 +82,8 @@ def locust_options(seeded: Seeded, user_rate: float) -> Any:
     events.init_command_line_parser.fire(parser=parser)  # type: ignore[no-untyped-call]
     options = parser.parse(args=[])
     options.headless = True
-    options.seed, options.rows, options.hit_names = seeded.seed, seeded.rows, seeded.hit_names
-    options.user_rate = user_rate
+    for name in ("seed", "rows", "hit_names", "user_rate"):  # what the users read
+        setattr(options, name, getattr(settings, name))
     return options
 
 
@@ -171,87 +95,44 @@ class _QuietSpawnRate(logging.Filter):
         return "spawn rate is very high" not in record.getMessage()
 
 
-def run(
-    targets: list[Target],
-    *,
-    method: Method,
-    topology: Topology,
-    seeded: Seeded,
-    out: Path,
-    watch: Mapping[str, tuple[int, ...]] | None = None,
-    labels: Mapping[str, str] | None = None,
-    extra_environment: Mapping[str, str] | None = None,
-) -> Path:
+def run(plan: Plan, out: Path) -> Path:
     """Search every target's capacity under every scenario, ``repeats`` times interleaved;
-    write the results file; return its path.
-
-    ``watch`` names other process trees whose CPU time each window records too (the bench
-    watches the database and the delaying proxy, which share the machine).
-    """
-    method.check()
-    if topology.expect_workers and topology.processes > 1:
-        raise ValueError("--processes starts local workers; --expect-workers waits for others")
+    write the results file; return its path."""
+    plan.check()
+    settings, targets = plan.settings.resolved(), plan.targets
     logging.getLogger("locust.runners").addFilter(_QuietSpawnRate())
     started = utc_now()
     environment = Environment(
-        user_classes=list(USER_CLASSES),
-        events=events,
-        parsed_options=locust_options(seeded, method.per_user_rate),
+        user_classes=list(USER_CLASSES), events=events, parsed_options=locust_options(settings)
     )
     searches: list[Search] = []
-    progress = _Progress(method.repeats * len(targets) * len(method.scenarios))
-    with _generator(environment, topology) as control:
-        for round_ in range(1, method.repeats + 1):
+    progress = _Progress(settings.repeats * len(targets) * len(settings.scenarios))
+    with _generator(environment, settings) as control:
+        for round_ in range(1, settings.repeats + 1):
             shift = (round_ - 1) % len(targets)
             for target in targets[shift:] + targets[:shift]:
                 with _meter(target) as meter:
-                    for scenario in method.scenarios:
-                        searcher = _Searcher(
-                            control,
-                            target=target,
-                            scenario=scenario,
-                            round_=round_,
-                            method=method,
-                            meter=meter,
-                            watch=watch or {},
-                        )
+                    for scenario in settings.scenarios:
+                        searcher = _Searcher(control, target, scenario, round_, settings, meter)
+                        searcher.watch = plan.watch
                         earlier = [
                             s.capacity.rps
                             for s in searches
-                            if s.target == target.name and s.scenario == scenario
+                            if (s.target, s.scenario) == (target.name, scenario)
                         ]
-                        found = searcher.run([rps for rps in earlier if rps])
-                        searches.append(found)
-                        progress.done(found, method.repeats)
+                        searches.append(searcher.run([rps for rps in earlier if rps]))
+                        progress.done(searches[-1], settings.repeats)
+    commit, dirty = git_commit(Path(__file__).parent)
     results = RunResults(
         started_at=started,
         finished_at=utc_now(),
-        environment=describe_environment(dict(extra_environment or {})),
-        settings=Settings(
-            slo_ms=method.slo_ms,
-            max_error_rate=method.max_error_rate,
-            min_achieved=method.min_achieved,
-            repeats=method.repeats,
-            window_s=method.window,
-            settle_s=method.settle,
-            warmup_s=method.warmup,
-            probe_users=method.probe_users,
-            user_rate=method.per_user_rate,
-            resolution=method.resolution,
-            max_steps=method.max_steps,
-            max_rate=method.max_rate,
-            rates=list(method.rates),
-            scenarios=list(method.scenarios),
-            processes=topology.processes,
-            expect_workers=topology.expect_workers,
-            generator_bound_at=method.generator_bound_at,
-            seed=seeded.seed,
-            rows=seeded.rows,
-            hit_names=seeded.hit_names,
-        ),
-        labels=dict(labels or {}),
+        environment=describe_environment(dict(plan.meta)),
+        settings=settings,
+        labels=dict(plan.labels),
         targets=[TargetInfo(t.name, t.url, t.cpu_allowance, t.cpu_source) for t in targets],
         searches=searches,
+        commit=commit,
+        dirty=dirty,
     )
     path = results.write(out)
     log.info("results written to %s", path)
@@ -380,37 +261,33 @@ def _meter(target: Target) -> Iterator[_Meter]:
 
 
 class _Searcher:
-    """One search: the probe, then the rate steps that ``search.next_rate`` asks for."""
+    """One search: the probe, then the rate steps that ``search.next_rate`` asks for.
 
-    def __init__(
+    The load generator's seam: ``_offer`` sets the load, ``_measure`` takes one window of it.
+    """
+
+    def __init__(  # noqa: PLR0917
         self,
         control: WindowControl,
-        *,
         target: Target,
         scenario: str,
         round_: int,
-        method: Method,
+        settings: RunSettings,
         meter: _Meter,
-        watch: Mapping[str, tuple[int, ...]],
     ) -> None:
-        self.control = control
-        self.runner = control.runner
-        self.environment = control.runner.environment
-        self.target = target
-        self.scenario = scenario
-        self.round = round_
-        self.method = method
-        self.meter = meter
-        self.watch = watch
+        self.control, self.runner = control, control.runner
+        self.target, self.scenario, self.round = target, scenario, round_
+        self.settings, self.meter = settings, meter
+        self.watch: Mapping[str, tuple[int, ...]] = {}
 
     def run(self, earlier: list[float]) -> Search:
-        self.environment.host = self.target.url
-        method = self.method
-        quantum = method.per_user_rate
+        self.runner.environment.host = self.target.url
+        settings = self.settings
+        quantum = settings.per_user_rate
         steps: list[Step] = []
         try:
-            if method.rates:
-                steps.extend(self._rate_step(fixed) for fixed in method.rates)
+            if settings.rates:
+                steps.extend(self._rate_step(fixed) for fixed in settings.rates)
             else:
                 probe = self._probe()
                 steps.append(probe)
@@ -418,21 +295,20 @@ class _Searcher:
                 plan = search.Plan(
                     start=statistics.median(earlier) if earlier else max(throughput, quantum),
                     first_round=not earlier,
-                    resolution=method.resolution,
-                    max_steps=method.max_steps,
-                    max_rate=method.max_rate,
+                    resolution=settings.resolution,
+                    max_steps=settings.max_steps,
+                    max_rate=settings.max_rate,
                     quantum=quantum,
                 )
                 outcomes: list[search.Outcome] = []
                 while (rate := search.next_rate(plan, outcomes)) is not None:
-                    step = self._rate_step(rate)
-                    steps.append(step)
-                    outcomes.append(step.outcome())
+                    steps.append(self._rate_step(rate))
+                    outcomes.append(steps[-1].outcome())
         finally:
             self._stop()
         rate_indexes = [i for i, s in enumerate(steps) if s.kind == RATE]
         found = search.capacity(
-            [steps[i].outcome() for i in rate_indexes], max_rate=method.max_rate, quantum=quantum
+            [steps[i].outcome() for i in rate_indexes], max_rate=settings.max_rate, quantum=quantum
         )
         return Search(
             round=self.round,
@@ -449,19 +325,20 @@ class _Searcher:
         )
 
     def _probe(self) -> Step:
-        users = self.method.probe_users
+        users = self.settings.probe_users
         self._stop()
-        self._start(users, SCENARIOS[self.scenario].closed)
-        step = self._measure(PROBE, users, None, self.method.warmup)
+        self._offer(users, SCENARIOS[self.scenario].closed)
+        step = self._measure(PROBE, users, None, self.settings.warmup_s)
         self._stop()
         return step
 
     def _rate_step(self, rate: float) -> Step:
-        users = max(1, round(rate / self.method.per_user_rate))
-        self._start(users, SCENARIOS[self.scenario].paced)
-        return self._measure(RATE, users, users * self.method.per_user_rate, self.method.settle)
+        per_user = self.settings.per_user_rate
+        users = max(1, round(rate / per_user))
+        self._offer(users, SCENARIOS[self.scenario].paced)
+        return self._measure(RATE, users, users * per_user, self.settings.settle_s)
 
-    def _start(self, users: int, user_class: type[User]) -> None:
+    def _offer(self, users: int, user_class: type[User]) -> None:
         # All at once: the paced users spread their own phases over one period.
         self.runner.start(users, spawn_rate=max(users, 1) * 10.0, user_classes=[user_class])
         _wait_until(lambda: self.runner.user_count == users, SPAWN_GRACE, f"{users} users running")
@@ -474,116 +351,79 @@ class _Searcher:
             _wait_for_ready(runner, len(self.control.nodes()), READY_TIMEOUT)
 
     def _measure(self, kind: str, users: int, offered: float | None, settle: float) -> Step:
+        """Settle, then one window: the generator's counts and histogram, every CPU figure."""
         gevent.sleep(settle)
-        groups = dict(self.watch)
         generator_before = self.control.exchange(RESET)
         self.meter.begin()
-        processes_before = {name: tree_cpu(pids) for name, pids in groups.items()}
+        watched_before = {name: tree_cpu(pids) for name, pids in self.watch.items()}
         machine_before = machine_busy_seconds()
         opened = time.monotonic()
-        gevent.sleep(self.method.window)
-        closed = time.monotonic()
+        gevent.sleep(self.settings.window_s)
+        window = time.monotonic() - opened
         machine_busy = machine_busy_seconds() - machine_before
-        processes_after = {name: tree_cpu(pids) for name, pids in groups.items()}
+        watched = {n: cpu_delta(watched_before[n], tree_cpu(p)) for n, p in self.watch.items()}
         service_cpu = self.meter.end()
         generator_after = self.control.exchange(FLUSH)
-        window = closed - opened
         generator_cpu, utilisation = generator_load(generator_before, generator_after, window)
-        step = self._summarise(
-            kind=kind,
-            users=users,
-            offered=offered,
-            window=window,
-            service_cpu=service_cpu,
-            watched_cpu={n: cpu_delta(processes_before[n], processes_after[n]) for n in groups},
-            machine_busy=machine_busy,
-            generator=(generator_cpu, utilisation),
-        )
-        self._log(step)
-        return step
-
-    def _summarise(
-        self,
-        *,
-        kind: str,
-        users: int,
-        offered: float | None,
-        window: float,
-        service_cpu: float | None,
-        watched_cpu: dict[str, float],
-        machine_busy: float,
-        generator: tuple[float, float],
-    ) -> Step:
-        """locust's counts and our histogram for the window, with the CPU figures."""
-        stats = self.environment.stats
-        total = stats.total
-        recorder: LatencyRecorder = self.control.latency
-        latency = recorder.window.summary()
-        achieved = total.num_requests / window
-        reasons: list[str] = []
+        stats = self.runner.environment.stats
+        requests, failures = stats.total.num_requests, stats.total.num_failures
+        latency = self.control.latency.window.summary()
+        reasons = []
         if offered is not None:
             reasons = search.judge(
-                self.method.criteria,
+                self.settings.criteria,
                 offered=offered,
-                achieved=achieved,
-                requests=total.num_requests,
-                failures=total.num_failures,
+                achieved=requests / window,
+                requests=requests,
+                failures=failures,
                 p99=latency.p99,
             )
         errors = sorted(stats.errors.values(), key=lambda e: -e.occurrences)
-        generator_cpu, utilisation = generator
-        return Step(
+        step = Step(
             kind=kind,
             users=users,
             offered_rps=offered,
             window_s=round(window, 3),
-            requests=total.num_requests,
-            failures=total.num_failures,
-            achieved_rps=round(achieved, 1),
+            requests=requests,
+            failures=failures,
+            achieved_rps=round(requests / window, 1),
             latency_ms=latency,
-            histogram=recorder.window.encode(),
+            histogram=self.control.latency.window.encode(),
             sustained=None if offered is None else not reasons,
             reasons=reasons,
             service_cpu_s=None if service_cpu is None else round(service_cpu, 3),
             generator_cpu_s=round(generator_cpu, 3),
             generator_utilisation=round(utilisation, 3),
-            generator_bound=utilisation >= self.method.generator_bound_at,
+            generator_bound=utilisation >= self.settings.generator_bound_at,
             machine_cpu_cores=round(machine_busy / window, 3),
-            watched_cpu_s={name: round(seconds, 3) for name, seconds in watched_cpu.items()},
+            watched_cpu_s={name: round(seconds, 3) for name, seconds in watched.items()},
             errors={f"{e.method} {e.name}: {e.error}": e.occurrences for e in errors[:MAX_ERRORS]},
         )
+        self._log(step)
+        return step
 
     def _log(self, step: Step) -> None:
-        if step.offered_rps is None:
-            what = f"probe, {step.users} users flat out"
-        else:
-            what = f"{step.offered_rps:,.0f} req/s offered"
+        what = (
+            f"probe, {step.users} users flat out"
+            if step.offered_rps is None
+            else f"{step.offered_rps:,.0f} req/s offered"
+        )
         notes = []
         if step.service_cpu_s is not None:
             notes.append(f"service {step.service_cpu_s / step.window_s:.2f} cores")
         if step.generator_bound:
             notes.append("generator-bound")
         if step.sustained is not None:
-            notes.append(
-                "sustained" if step.sustained else "not sustained: " + "; ".join(step.reasons)
-            )
-        latency = step.latency_ms
+            notes.append("sustained" if step.sustained else f"not sustained: {step.reasons}")
         log.info(
             "%s / %s, round %d: %s: %s req/s, p50 %.2f ms, p99 %.2f ms, %d failed; %s",
-            self.target.name,
-            self.scenario,
-            self.round,
-            what,
-            f"{step.achieved_rps:,.0f}",
-            latency.p50,
-            latency.p99,
-            step.failures,
-            ", ".join(notes),
-        )
+            self.target.name, self.scenario, self.round, what, f"{step.achieved_rps:,.0f}",
+            step.latency_ms.p50, step.latency_ms.p99, step.failures, ", ".join(notes),
+        )  # fmt: skip
 
 
 @contextmanager
-def _generator(environment: Environment, topology: Topology) -> Iterator[WindowControl]:
+def _generator(environment: Environment, topology: RunSettings) -> Iterator[WindowControl]:
     """A runner of the requested topology, with its workers connected; quit on exit."""
     if topology.expect_workers == 0 and topology.processes <= 1:
         runner: Runner = environment.create_local_runner()

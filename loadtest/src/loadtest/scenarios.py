@@ -8,16 +8,16 @@
 
 Each scenario has two users. The closed-loop one waits for nothing between requests
 (``constant(0)``): N users keep N requests in flight, and the service runs flat out (the
-runner's saturation probe). The paced one offers ``--user-rate`` requests per second with
-locust's ``constant_throughput``, so N users offer N x rate: the runner sets the offered rate by
-the number of paced users. Paced users started together would fire together, and bursts, not
-the service, would set the tail latency; so each waits a random fraction of its period before
-its first request (the next point of the golden-ratio sequence), which spreads the users'
-phases evenly over one period.
+runner's saturation probe). The paced one offers ``--user-rate`` requests per second, paced
+as locust's ``constant_throughput`` paces, so N users offer N x rate: the runner sets the
+offered rate by the number of paced users. Paced users started together would fire together,
+and bursts, not the service, would set the tail latency; so each waits a random fraction of
+its period before its first request (the next point of the golden-ratio sequence), which
+spreads the users' phases evenly over one period.
 
 Idioms from locust's examples: ``locustfile.py`` (``name=`` grouping),
 ``response_validations.py`` (``catch_response``), ``testdata_management.py``
-(``events.test_start``), ``add_command_line_argument.py`` (options with ``env_var``).
+(``events.test_start``), ``add_command_line_argument.py`` (``init_command_line_parser``).
 """
 
 from __future__ import annotations
@@ -32,10 +32,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
 
 import gevent
-from locust import FastHttpUser, constant, constant_throughput, events, task
+from locust import FastHttpUser, constant, events, task
 from locust.runners import MasterRunner
 
-from loadtest.names import DEFAULT_SEED, first_names
+from loadtest.names import first_names
+from loadtest.settings import SCENARIOS as NAMES
+from loadtest.settings import RunSettings, add_options
 from loadtest.validation import check_demo, check_idle
 
 if TYPE_CHECKING:
@@ -45,43 +47,14 @@ if TYPE_CHECKING:
 
     Check = Callable[[int, str | None, bytes | None], str | None]
 
-DEFAULT_ROWS = 1_000_000
-DEFAULT_HIT_NAMES = 10_000
-DEFAULT_USER_RATE = 10.0  # requests/s per paced user: a 100 ms period
 GOLDEN_RATIO = (math.sqrt(5) - 1) / 2
+DEFAULTS = RunSettings()
 
 
 @events.init_command_line_parser.add_listener  # type: ignore[untyped-decorator]
 def _add_arguments(parser: Any) -> None:
     group = parser.add_argument_group("loadtest", "Which seeded names demo-hit asks for")
-    group.add_argument(
-        "--seed",
-        type=int,
-        env_var="LOADTEST_SEED",
-        default=DEFAULT_SEED,
-        help="the seeder's --seed",
-    )
-    group.add_argument(
-        "--rows",
-        type=int,
-        env_var="LOADTEST_ROWS",
-        default=DEFAULT_ROWS,
-        help="how many rows were seeded",
-    )
-    group.add_argument(
-        "--hit-names",
-        type=int,
-        env_var="LOADTEST_HIT_NAMES",
-        default=DEFAULT_HIT_NAMES,
-        help="how many seeded names demo-hit draws from",
-    )
-    group.add_argument(
-        "--user-rate",
-        type=float,
-        env_var="LOADTEST_USER_RATE",
-        default=DEFAULT_USER_RATE,
-        help="requests/s each paced user offers",
-    )
+    add_options(group, ("seed", "rows", "hit_names", "user_rate"))
 
 
 class SeededNames:
@@ -102,11 +75,7 @@ def _prepare_names(environment: Environment, **_kwargs: Any) -> None:
     if isinstance(environment.runner, MasterRunner) or environment.parsed_options is None:
         return
     options = environment.parsed_options
-    seed = getattr(options, "seed", DEFAULT_SEED)
-    count = min(
-        getattr(options, "rows", DEFAULT_ROWS), getattr(options, "hit_names", DEFAULT_HIT_NAMES)
-    )
-    SeededNames.prepare(seed, count)
+    SeededNames.prepare(options.seed, min(options.rows, options.hit_names))
 
 
 class ServiceUser(FastHttpUser):
@@ -126,7 +95,7 @@ class ServiceUser(FastHttpUser):
 
 def user_rate(environment: Environment) -> float:
     options = environment.parsed_options
-    return float(getattr(options, "user_rate", None) or DEFAULT_USER_RATE)
+    return float(getattr(options, "user_rate", None) or DEFAULTS.per_user_rate)
 
 
 class PacedUser(ServiceUser):
@@ -137,17 +106,20 @@ class PacedUser(ServiceUser):
     # however many users run, their phases cover the period evenly, with no clumps that
     # random phases would leave, and users added later fill the gaps.
     _phases: ClassVar[Iterator[int]] = itertools.count()
+    _due = 0.0  # when this user's latest task was due to start (perf_counter)
 
     def on_start(self) -> None:
         period = 1 / user_rate(self.environment)
         gevent.sleep((next(PacedUser._phases) * GOLDEN_RATIO) % 1.0 * period)
-        # constant_pacing (under constant_throughput) counts each period from the previous
-        # task's start, and the first from the user's creation, which is the same instant for
-        # every user spawned in one batch: start it here, after this user's own phase.
-        self._cp_last_run = time.perf_counter()
+        self._due = time.perf_counter()  # the first task starts now, after this user's phase
 
     def wait_time(self) -> float:
-        return constant_throughput(user_rate(self.environment))(self)
+        """locust's ``constant_throughput``, but counted from this user's phase (locust's
+        counts from the user's creation, the same instant for every user of a batch): each
+        task starts one period after the last one started, or at once if that has passed."""
+        now = time.perf_counter()
+        self._due = max(self._due + 1 / user_rate(self.environment), now)
+        return self._due - now
 
 
 class DemoUser(ServiceUser):
@@ -200,11 +172,17 @@ class Scenario:
     paced: type[PacedUser]
 
 
-SCENARIOS: dict[str, Scenario] = {
-    "demo": Scenario(DemoUser, PacedDemoUser),
-    "demo-hit": Scenario(DemoHitUser, PacedDemoHitUser),
-    "idle": Scenario(IdleUser, PacedIdleUser),
-}
+SCENARIOS: dict[str, Scenario] = dict(
+    zip(
+        NAMES,
+        (
+            Scenario(DemoUser, PacedDemoUser),
+            Scenario(DemoHitUser, PacedDemoHitUser),
+            Scenario(IdleUser, PacedIdleUser),
+        ),
+        strict=True,
+    )
+)
 USER_CLASSES: list[type[ServiceUser]] = [
     user for scenario in SCENARIOS.values() for user in (scenario.closed, scenario.paced)
 ]

@@ -31,11 +31,11 @@ LOCAL_GROWTH = 1.05  # later rounds, around the earlier capacity
 
 @dataclass(frozen=True)
 class Criteria:
-    """What a sustained step is."""
+    """What a sustained step is (the run's settings say: ``RunSettings.criteria``)."""
 
-    slo_ms: float = 50.0
-    max_error_rate: float = 0.001
-    min_achieved: float = 0.98
+    slo_ms: float
+    max_error_rate: float
+    min_achieved: float
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,12 @@
 
 A locust worker streams its stats to the master every few seconds, so resetting the master's
 stats alone would count up to one report interval of warm-up and drop as much of the window.
-Instead the master asks every worker to reset (or, at the end, to send its stats now) and waits
-for each one's answer, which also carries that process's CPU seconds. Replies travel on the
-same ordered connection as stats reports, so once every worker has answered, the master holds
-the requests made inside the window, to within the few milliseconds the exchange takes.
+Instead the master asks every worker to reset (or, at the end, for its report now) and waits
+for each one's answer, which also carries that process's CPU seconds. The report is locust's
+own, built and merged through its public events (``report_to_master`` on the worker,
+``worker_report`` on the master), carried in the answer. Answers travel on the same ordered
+connection as the periodic reports, so once every worker has answered, the master holds the
+requests made inside the window, to within the few milliseconds the exchange takes.
 
 The same messages work without workers: locust's ``LocalRunner`` delivers them to its own
 listeners, so the runner has a single code path. Each process's latency histogram
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 RESET = "loadtest_reset"
 FLUSH = "loadtest_flush"
 USAGE = "loadtest_usage"
+REPORT = "report"  # a worker's stats report in its answer to FLUSH
 LOCAL_NODE = "local"  # LocalRunner's node id for the messages it delivers to itself
 
 
@@ -46,18 +49,20 @@ def serve_window_requests(runner: Runner, latency: LatencyRecorder) -> None:
         _reply(runner, msg)
 
     def on_flush(environment: Environment, msg: Message, **_kw: Any) -> None:
+        report: dict[str, Any] = {}
         if isinstance(runner, WorkerRunner):
-            # Send what this worker counted so far now, ahead of the reply (same connection).
-            runner._send_stats()  # locust's own report, sent early
-        _reply(runner, msg)
+            # What this worker counted since its last periodic report, as locust builds one.
+            events = environment.events.report_to_master  # locust's EventHook is unannotated
+            events.fire(client_id=runner.client_id, data=report)  # type: ignore[no-untyped-call]
+        _reply(runner, msg, report)
 
     runner.register_message(RESET, on_reset)
     runner.register_message(FLUSH, on_flush)
 
 
-def _reply(runner: Runner, msg: Message) -> None:
+def _reply(runner: Runner, msg: Message, report: dict[str, Any] | None = None) -> None:
     usage = ProcessUsage.here()
-    runner.send_message(USAGE, {"round": msg.data["round"], **usage.__dict__})
+    runner.send_message(USAGE, {"round": msg.data["round"], REPORT: report, **usage.__dict__})
 
 
 class WindowControl:
@@ -76,8 +81,12 @@ class WindowControl:
 
     def _on_usage(self, environment: Environment, msg: Message, **_kw: Any) -> None:
         data = dict(msg.data)
-        if data.pop("round") == self.round:  # a late answer to an earlier round is stale
-            self.replies[msg.node_id] = ProcessUsage(**data)
+        if data.pop("round") != self.round:  # a late answer to an earlier round is stale
+            return
+        if report := data.pop(REPORT):  # merged as locust merges a periodic report
+            merge = environment.events.worker_report.fire
+            merge(client_id=msg.node_id, data=report)  # type: ignore[no-untyped-call]
+        self.replies[msg.node_id] = ProcessUsage(**data)
 
     def nodes(self) -> set[str]:
         if isinstance(self.runner, MasterRunner):

@@ -1,0 +1,279 @@
+"""A run's settings and plan: the one place of every default, help text and variable name.
+
+``RunSettings`` holds how a capacity is found, where the users run and what the database holds.
+The command line is generated from its fields (``add_options``); an option given on the command
+line wins over its ``LOADTEST_*`` variable, which wins over the default, as in locust. The
+results store the object as it is, and a ``Plan`` (the settings and the targets) travels as one
+JSON document: ``python -m loadtest run --plan FILE``. Imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+from loadtest.k8s import PodSelector
+from loadtest.names import DEFAULT_SEED
+from loadtest.search import Criteria, Outcome, next_rate
+from loadtest.search import Plan as SearchPlan
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+SCENARIOS = ("demo", "demo-hit", "idle")
+DEFAULT_POOL_SIZE = 10  # CONTRACT.md: DB_POOL_SIZE's default in every service
+METHOD, TOPOLOGY, DATA = "the method", "where the users run", "what the database holds"
+# For the time estimate: where a typical knee lies, relative to the probe's throughput in the
+# first round and to the earlier rounds' capacity in later ones (its steps match the published
+# run's: 5.4 and 4.3 on average), and what a step costs beyond its settling and window.
+TYPICAL_KNEE, TYPICAL_DRIFT = 0.85, 0.9
+STEP_OVERHEAD = 0.15  # seconds: the window's exchanges, the histogram's percentiles
+
+
+def _option(
+    default: Any, group: str, help: str, *, flag: str = "", env: str = "", kind: type = str
+) -> Any:
+    """A field with what its option needs; ``kind`` converts text when the default is None and
+    each item of a tuple (a repeatable option, space-separated in its variable)."""
+    if default is not None and not isinstance(default, tuple):
+        kind = type(default)
+    return field(
+        default=default,
+        metadata={"group": group, "help": help, "flag": flag, "env": env, "kind": kind},
+    )
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """The method, the same for every target, with the topology and the seeded data."""
+
+    slo_ms: float = _option(
+        50.0, METHOD, "a step is sustained only if its p99 is at most this many milliseconds"
+    )
+    max_error_rate: float = _option(0.001, METHOD, "... and at most this fraction failed")
+    min_achieved: float = _option(
+        0.98, METHOD, "... and its achieved rate is at least this fraction of the offered one"
+    )
+    repeats: int = _option(3, METHOD, "rounds: each measures every target and scenario once")
+    window_s: float = _option(10.0, METHOD, "seconds measured per step", flag="--window")
+    settle_s: float = _option(
+        2.0, METHOD, "seconds at each new rate before its window opens", flag="--settle"
+    )
+    warmup_s: float = _option(
+        5.0, METHOD, "seconds of the probe's load before its window opens", flag="--warmup"
+    )
+    probe_users: int = _option(64, METHOD, "closed-loop users of the saturation probe")
+    # Stored resolved (``resolved()``): the results say what each user offered.
+    user_rate: float | None = _option(
+        None,
+        METHOD,
+        "requests/s each paced user offers (default: one per max(100 ms, 2 x SLO), so a "
+        "response within the SLO never delays the next)",
+        kind=float,
+    )
+    resolution: float = _option(
+        0.05, METHOD, "a search stops once its first failing rate is within this fraction above "
+        "the highest sustained one",
+    )  # fmt: skip
+    max_steps: int = _option(12, METHOD, "offered rates per search at most (probe not counted)")
+    max_rate: float = _option(100_000.0, METHOD, "the search never offers more requests/s")
+    rates: tuple[float, ...] = _option(
+        (), METHOD, "measure exactly these offered rates, in order, instead of the probe and the "
+        "search; repeatable", flag="--rate", env="LOADTEST_RATES", kind=float,
+    )  # fmt: skip
+    scenarios: tuple[str, ...] = _option(
+        SCENARIOS, METHOD, f"one of {', '.join(SCENARIOS)}; repeatable", flag="--scenario",
+        env="LOADTEST_SCENARIOS",
+    )  # fmt: skip
+    # locust's own CPU warning fires at 90 %.
+    generator_bound_at: float = _option(
+        0.9, METHOD, "generator CPU share from which a step is marked generator-bound"
+    )
+    processes: int = _option(
+        1, TOPOLOGY, "local locust processes: 1 runs users in this process, N > 1 starts N workers"
+    )
+    expect_workers: int = _option(
+        0, TOPOLOGY, "be a master and wait for this many external `worker` processes"
+    )
+    expect_workers_max_wait: float = _option(300.0, TOPOLOGY, "seconds to wait for them")
+    master_bind_host: str = _option("*", TOPOLOGY, "interface the master listens on for workers")
+    master_bind_port: int = _option(5557, TOPOLOGY, "port the master listens on for workers")
+    cpus: str | None = _option(None, TOPOLOGY, "pin the load generator to CPUs, e.g. 1 or 2-3")
+    seed: int = _option(DEFAULT_SEED, DATA, "random seed of the names")
+    rows: int = _option(1_000_000, DATA, "rows seeded (the blog's table size)")
+    hit_names: int = _option(10_000, DATA, "demo-hit draws from the first this many seeded names")
+
+    @property
+    def per_user_rate(self) -> float:
+        # A response within the SLO must never delay the user's next request.
+        return self.user_rate or 1000 / max(100.0, 2 * self.slo_ms)
+
+    @property
+    def criteria(self) -> Criteria:
+        return Criteria(self.slo_ms, self.max_error_rate, self.min_achieved)
+
+    def expected_steps(self, *, first_round: bool) -> int:
+        """The rate steps a search takes (``search.next_rate`` on a model service) to a typical
+        knee with these settings' resolution and step budget."""
+        knee = TYPICAL_KNEE if first_round else TYPICAL_DRIFT
+        model = SearchPlan(1000.0, first_round, self.resolution, self.max_steps, quantum=1.0)
+        steps: list[Outcome] = []
+        while (rate := next_rate(model, steps)) is not None:
+            steps.append(Outcome(rate, sustained=rate <= knee * 1000))
+        return len(steps)
+
+    def estimate_seconds(self, searches: int) -> float:
+        """The measuring time of ``searches`` searches (each target x scenario) by arithmetic:
+        rounds x (probe + steps) x their windows."""
+        if self.rates:
+            return searches * self.repeats * len(self.rates) * (self.settle_s + self.window_s)
+        step = self.settle_s + self.window_s + STEP_OVERHEAD
+        probe = self.warmup_s + self.window_s + STEP_OVERHEAD
+        first, later = (self.expected_steps(first_round=f) for f in (True, False))
+        return searches * (self.repeats * probe + step * (first + later * (self.repeats - 1)))
+
+    def resolved(self) -> RunSettings:
+        """These settings as measured: the paced users' rate made explicit."""
+        return _replace(self, user_rate=self.per_user_rate)
+
+    def check(self) -> None:
+        """Refuse settings that cannot measure anything."""
+        if unknown := set(self.scenarios) - set(SCENARIOS):
+            raise ValueError(f"unknown scenario(s) {sorted(unknown)}; known: {list(SCENARIOS)}")
+        if self.repeats < 1 or self.max_steps < 1 or self.probe_users < 1:
+            raise ValueError("--repeats, --max-steps and --probe-users must be at least 1")
+        if self.window_s <= 0 or self.settle_s < 0 or self.warmup_s < 0 or self.slo_ms <= 0:
+            raise ValueError("--window, --slo-ms must be positive, --settle, --warmup not negative")
+        if self.per_user_rate <= 0 or any(rate <= 0 for rate in self.rates):
+            raise ValueError("--user-rate and every --rate must be positive")
+        if self.expect_workers and self.processes > 1:
+            raise ValueError("--processes starts local workers; --expect-workers waits for others")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunSettings:
+        """From JSON (lists become tuples); a field that older results lack takes its default."""
+        values: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
+        }
+        return cls(**values)
+
+
+def _replace(settings: RunSettings, **changes: Any) -> RunSettings:
+    return RunSettings(**{**asdict(settings), **changes})
+
+
+@dataclass(frozen=True)
+class Target:
+    """A service to measure: a name for the report, its base URL, where its CPU comes from."""
+
+    name: str
+    url: str
+    pids: tuple[int, ...] = ()
+    cpu_from: str | None = None  # k8s:NAMESPACE/LABEL-SELECTOR (the metrics API)
+    cpu_allowance: float | None = None  # cores
+
+    @property
+    def pods(self) -> PodSelector | None:
+        return PodSelector.parse(self.cpu_from) if self.cpu_from else None
+
+    @property
+    def cpu_source(self) -> str | None:
+        return "pids" if self.pids else self.cpu_from
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything one ``run`` needs: the settings, the targets, what else to watch and note.
+
+    ``watch``: other local process trees whose CPU each window records (the database, a proxy);
+    ``labels``: the run's conditions, kept with each search; ``meta``: facts for the results'
+    environment.
+    """
+
+    settings: RunSettings
+    targets: tuple[Target, ...]
+    watch: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def check(self) -> None:
+        """Refuse a plan that cannot run (every message names the option to change)."""
+        self.settings.check()
+        names = [target.name for target in self.targets]
+        if not names:
+            raise ValueError("give at least one --target NAME=URL")
+        if len(set(names)) != len(names):
+            raise ValueError(f"a target name given twice: {names}")
+        for target in self.targets:
+            if target.pids and target.cpu_from:
+                raise ValueError(f"--pid and --cpu-from both given for {target.name}")
+            _ = target.pods  # refuses a malformed source
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> Plan:
+        data = json.loads(text)
+        return cls(
+            settings=RunSettings.from_dict(data["settings"]),
+            targets=tuple(Target(**{**t, "pids": tuple(t["pids"])}) for t in data["targets"]),
+            watch={name: tuple(pids) for name, pids in data["watch"].items()},
+            labels=data["labels"],
+            meta=data["meta"],
+        )
+
+
+class Repeatable(argparse.Action):
+    """A repeatable option (``append``) whose first use replaces its default rather than
+    adding to it: the default comes from the variable, which the command line overrides."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        given = getattr(namespace, self.dest)
+        setattr(namespace, self.dest, [*([] if given is self.default else given), values])
+
+
+def env_default(env: str, default: Any, kind: Callable[[str], Any] = str) -> Any:
+    """An option's default: its variable's value (items, space-separated, for a repeatable
+    option, whose ``default`` is a tuple or list), else ``default``."""
+    if env not in os.environ:
+        return default
+    text = os.environ[env]
+    return [kind(item) for item in text.split()] if isinstance(default, tuple | list) else text
+
+
+def add_options(parser: Any, names: tuple[str, ...] | None = None) -> None:
+    """``RunSettings``' fields as options of ``parser`` (all, in groups, or just ``names``);
+    any argparse parser will do (locust's configargparse one too)."""
+    groups: dict[str, Any] = {}
+    for spec in fields(RunSettings):
+        if names is not None and spec.name not in names:
+            continue
+        meta, default = spec.metadata, spec.default
+        where = parser if names else groups.get(meta["group"])
+        if where is None:
+            where = groups[meta["group"]] = parser.add_argument_group(meta["group"])
+        flag = meta["flag"] or "--" + spec.name.replace("_", "-")
+        upper = flag[2:].upper().replace("-", "_")
+        env = meta["env"] or f"LOADTEST_{upper}"
+        repeatable = isinstance(default, tuple)
+        shown = f"env {env}" + (", space-separated" if repeatable else "")
+        shown += "" if default in (None, ()) else f"; default {_show(default)}"
+        where.add_argument(
+            flag, dest=spec.name, metavar=upper, type=meta["kind"],
+            help=f"{meta['help']} [{shown}]", default=env_default(env, default, meta["kind"]),
+            **({"action": Repeatable} if repeatable else {}),
+        )  # fmt: skip
+
+
+def _show(default: Any) -> str:
+    return " ".join(map(str, default)) if isinstance(default, tuple) else str(default)
+
+
+def settings_from(args: Any) -> RunSettings:
+    """The settings that ``add_options``' options parsed to."""
+    values: dict[str, Any] = {spec.name: getattr(args, spec.name) for spec in fields(RunSettings)}
+    return RunSettings.from_dict(values)
