@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from itertools import groupby
 from pathlib import Path
@@ -44,6 +44,7 @@ import psutil
 from contract.database import provide_database
 from contract.proxy import DelayProxy
 from contract.services import discover, run_service
+from loadtest import calibration
 from loadtest.settings import DEFAULT_POOL_SIZE, SCENARIOS, Plan, RunSettings, Target
 from loadtest.validation import is_wrong_answer
 
@@ -60,6 +61,7 @@ README = ROOT / "README.md"
 # The question the project answers: which concurrency model each service stands for.
 STACKS = {"django": "gevent", "flask": "gevent", "fastapi": "asyncio", "starlette": "asyncio"}
 COMMAND_TIMEOUT = 3600  # seconds for one `loadtest run`; the plans below need a fraction of it
+INJECTOR_ROUNDS = 2000  # pings each way: a few seconds, p99 over 2,000
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,17 @@ def pin(pid: int, cpus: set[int]) -> None:
     for process in [root, *root.children(recursive=True)]:
         for thread in process.threads():
             os.sched_setaffinity(thread.id, cpus)
+
+
+def injector_meta(database: Database, proxy: ProxyProcess) -> dict[str, str]:
+    """The proxy's own cost, measured as the run starts: database pings through it at +0 ms
+    against pings made directly, alternately; its added latency and CPU per round trip."""
+    via = replace(database.server, host="127.0.0.1", port=proxy.port)
+    with database.server.connect() as direct, via.connect() as through:
+        cost = calibration.injector_cost(
+            direct.ping, through.ping, injector_pid=proxy.pid, rounds=INJECTOR_ROUNDS
+        )
+    return {f"injector.{name}": str(value) for name, value in asdict(cost).items()}
 
 
 def service_groups(plan: Bench) -> list[tuple[int, bool, list[Phase]]]:
@@ -392,6 +405,8 @@ def _measure(
             pin(database_pid, generator_cpus)
         proxy = ProxyProcess((database.server.host, database.server.port))
         pin(proxy.pid, generator_cpus)
+        injector = injector_meta(database, proxy)
+        print(f"bench: the delaying proxy at +0 ms: {injector}", file=sys.stderr, flush=True)
         try:
             phase_number = 0
             for pool_size, proxied, phases in service_groups(plan):
@@ -419,7 +434,7 @@ def _measure(
                         if database_pid:
                             watch["database"] = (database_pid,)
                         run = _run_plan(plan, phase, running, service_cpus, generator_cpus)
-                        meta = {"database": server_version, "command": command}
+                        meta = {"database": server_version, "command": command, **injector}
                         run = replace(run, watch=watch, meta={**run.meta, **meta})
                         file = out / f"plan-{phase_number}.json"
                         file.write_text(run.to_json())
@@ -441,7 +456,8 @@ def _run_plan(
         plan.settings,
         scenarios=phase.scenarios,
         cpus=cpu_list(generator_cpus),
-        processes=len(generator_cpus),
+        generator="wrk",  # one machine: open loop and cheap (loadtest/README.md)
+        processes=1,
     )
     targets = tuple(
         Target(s.name, s.url, pids=(s.pid,), cpu_allowance=len(service_cpus)) for s in running

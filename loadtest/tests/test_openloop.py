@@ -76,6 +76,15 @@ def test_arrivals_are_spread_at_the_offered_rate(recorder: Recorder) -> None:
     assert statistics.median(gaps) == pytest.approx(1 / rate, rel=0.3)
 
 
+def test_nothing_is_sent_after_the_window(recorder: Recorder) -> None:
+    """Flat out (every slot already due), sends stop with the window, not when wrk does: what
+    is answered then is what the window sent."""
+    window = openloop.offer(recorder.url + "/idle", 1e6, 1.0, connections=2)
+    times = sorted(t for t, _ in recorder.arrivals)
+    assert times[-1] - times[0] < 1.05
+    assert window.answered == len(times)
+
+
 def test_the_paths_are_cycled(recorder: Recorder) -> None:
     paths = ["/demo?name=a", "/demo?name=b%20c", "/demo?name=d"]
     openloop.offer(recorder.url + "/demo", 150, 1.0, paths=paths)
