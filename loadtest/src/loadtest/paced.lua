@@ -1,11 +1,10 @@
 -- wrk script: an open-loop schedule at a fixed rate for a window, and every answer's latency.
---   wrk -t1 -cN -dS -s paced.lua URL -- RATE WINDOW_MS [PATHS_FILE]
+--   wrk -t1 -cN -dS -s paced.lua URL -- RATE WINDOW_MS LATE_MS [PATHS_FILE]
 -- Each send takes the next slot of one schedule (a slot every 1/RATE s from a random phase), so
 -- the arrivals are spread whatever the number of connections: a connection free before its
--- slot waits for it (wrk's delay(), whole milliseconds). A request written more than a
--- millisecond after its slot is counted late (every connection was busy, or wrk itself was
--- held up): wrk measures latency from the write, so a late request's latency misses that
--- wait. Slots are taken in time order and their timers fire in that order, so the oldest slot
+-- slot waits for it (wrk's delay(), whole milliseconds). A request written more than LATE_MS
+-- after its slot is counted late (every connection was busy, or wrk itself was held up): wrk
+-- measures latency from the write, so a late request's latency misses that wait. Slots are taken in time order and their timers fire in that order, so the oldest slot
 -- handed out is the one being written. Sends end after WINDOW_MS; connections
 -- then idle until the caller stops wrk (SIGINT) once the last answers are in. With
 -- PATHS_FILE, the requests cycle through its paths (one per line).
@@ -32,7 +31,7 @@ end
 local threads = {}
 -- Globals, so that done() can read each thread's with thread:get().
 sent, late, worst_late = 0, 0, 0
-local period, window_ms, first, slot
+local period, window_ms, late_ms, first, slot
 local pending, oldest, newest = {}, 1, 0 -- slots handed out, not yet written
 local paths, next_path = nil, 1
 local static
@@ -44,10 +43,11 @@ end
 function init(args)
   period = 1000 / tonumber(args[1])
   window_ms = tonumber(args[2])
+  late_ms = tonumber(args[3])
   static = wrk.format(nil, nil)
-  if args[3] then
+  if args[4] then
     paths = {}
-    for line in io.lines(args[3]) do
+    for line in io.lines(args[4]) do
       paths[#paths + 1] = wrk.format(nil, line)
     end
   end
@@ -58,7 +58,7 @@ function request()
     local wait = pending[oldest] - now_ms()
     pending[oldest] = nil
     oldest = oldest + 1
-    if wait < -1 then
+    if wait < -late_ms then
       late = late + 1
       worst_late = math.max(worst_late, -wait)
     end
