@@ -5,17 +5,19 @@ Dockerfile ``CMD``, the delaying proxy) and the load generator (``python -m load
 runs with the repository root on ``sys.path``; the installable ``loadtest`` package never
 imports the kit (its image stands alone). Steps:
 
-1. a scratch database on ``DATABASE_URL``'s server, or on a throw-away one;
-2. ``python -m loadtest seed --rows N`` (default 1,000,000, as in the blog);
-3. the kit's ``DelayProxy`` in a process of its own (so its CPU time is its own), used only
-   for an added database latency: at +0 ms the services reach the database directly;
-4. the four services by their Dockerfile commands, each with a SELECT-only login, pinned to
+1. a scratch database on ``DATABASE_URL``'s server, or on a throw-away one, seeded by
+   ``python -m loadtest seed``; the kit's ``DelayProxy`` in a process of its own (its CPU time
+   its own, its cost at +0 ms measured once), used only for an added database latency: at
+   +0 ms the services reach the database directly;
+2. the four services by their Dockerfile commands, each with a SELECT-only login, pinned to
    the service core(s); the database, the proxy and the generator pinned to the other core(s)
-   (the load side), so no part of the instrument runs where a service does; one
-   ``python -m loadtest run`` per database latency (the proxy's delay), every service's
-   process tree, the database and the proxy measured; the services restart when the pool size
-   changes (``--full``'s sweep) or the proxy enters or leaves their path;
-5. ``python -m loadtest report`` over the results; print the report's path.
+   (the load side), so no part of the instrument runs where a service does; the services
+   restart when the pool size changes (``--full``'s sweep) or the proxy enters or leaves their
+   path;
+3. per database latency (the proxy's delay), a plan (``loadtest.settings.Plan``) handed to
+   ``python -m loadtest run PLAN``: wrk the generator (``--generator wrk``), every service's
+   process tree, the database and the proxy measured;
+4. ``python -m loadtest report`` over the results; print the report's path.
 
 The results are written to a temporary folder and moved under ``results/`` only once the run
 has finished: a run that fails leaves nothing there.
@@ -311,7 +313,7 @@ def failed_searches(results: Sequence[Path]) -> list[str]:
 def parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Bench]:
     parser = argparse.ArgumentParser(prog="nox -s bench --", description=__doc__.splitlines()[0])
     size = parser.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true", help="a smoke run of about 2 minutes (CI)")
+    size.add_argument("--quick", action="store_true", help="a smoke run of about 3 minutes (CI)")
     size.add_argument(
         "--full",
         action="store_true",
@@ -347,36 +349,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     estimate = plan.estimate_seconds(len(specs))
     settings = plan.settings
-    print(
-        f"bench: {len(specs)} services on CPU {cpu_list(service_cpus)}, the load generator on "
+    say(
+        f"{len(specs)} services on CPU {cpu_list(service_cpus)}, the load generator on "
         f"CPU {cpu_list(generator_cpus)}; {settings.rows:,} rows; {len(plan.phases)} phase(s) of "
         f"{settings.repeats} round(s), {settings.window_s:g} s windows: about "
-        f"{estimate / 60:.0f} min of measuring (by arithmetic), plus seeding and start-ups",
-        file=sys.stderr,
-        flush=True,
+        f"{estimate / 60:.0f} min of measuring (by arithmetic), plus seeding and start-ups"
     )
     with staged_results(args.out) as staging:
         out = staging.path
-        results = _measure(
-            plan,
-            specs,
-            out,
-            command=command,
-            service_cpus=service_cpus,
-            generator_cpus=generator_cpus,
-        )
+        cpus = (service_cpus, generator_cpus)
+        results = _measure(plan, specs, out, command=command, cpus=cpus)
         report = Path(loadtest("report", *map(str, results), "--out", str(out)))
         problems = failed_searches(results)
         if problems:
             # Measured, but not a comparison to keep: show why, keep nothing under results/.
             kept = Path(tempfile.mkdtemp(prefix="bench-failed-"))
             shutil.copytree(out, kept, dirs_exist_ok=True)
-            print("bench: " + "\n  ".join(["failed:", *problems]), file=sys.stderr)
+            say("\n  ".join(["failed:", *problems]))
             print(f"bench: this run's report, kept outside results/: {kept / report.name}")
             raise FailedRunError
     assert staging.final is not None
     final = staging.final
-    print(f"bench: done in {(time.monotonic() - started) / 60:.1f} min", file=sys.stderr)
+    say(f"done in {(time.monotonic() - started) / 60:.1f} min")
     if args.publish:
         _publish(final)
     print(final / report.name)
@@ -387,14 +381,17 @@ class FailedRunError(Exception):
     """The run measured, but some search failed: exit 1 with nothing left under results/."""
 
 
+def say(text: str) -> None:
+    print(f"bench: {text}", file=sys.stderr, flush=True)
+
+
 def _measure(
     plan: Bench,
     specs: Sequence[ServiceSpec],
     out: Path,
     *,
     command: str,
-    service_cpus: set[int],
-    generator_cpus: set[int],
+    cpus: tuple[set[int], set[int]],
 ) -> list[Path]:
     results = []
     with provide_database(prefix="bench") as database:
@@ -402,56 +399,48 @@ def _measure(
         server_version = str(database.execute("SELECT VERSION()")[0][0])
         database_pid = listener_pid(database.server.host, database.server.port)
         if database_pid:
-            pin(database_pid, generator_cpus)
+            pin(database_pid, cpus[1])
         proxy = ProxyProcess((database.server.host, database.server.port))
-        pin(proxy.pid, generator_cpus)
+        pin(proxy.pid, cpus[1])
         injector = injector_meta(database, proxy)
-        print(f"bench: the delaying proxy at +0 ms: {injector}", file=sys.stderr, flush=True)
+        say(f"the delaying proxy at +0 ms: {injector}")
         try:
             phase_number = 0
             for pool_size, proxied, phases in service_groups(plan):
                 with services_running(
-                    specs,
-                    database=database,
-                    proxy_port=proxy.port if proxied else None,
-                    pool_size=pool_size,
-                    cpus=service_cpus,
-                    log_dir=out,
-                ) as running:
+                    specs, database=database, proxy_port=proxy.port if proxied else None,
+                    pool_size=pool_size, cpus=cpus[0], log_dir=out,
+                ) as running:  # fmt: skip
                     for phase in phases:
                         phase_number += 1
-                        print(
-                            f"bench: phase {phase_number} of {len(plan.phases)}: "
+                        say(
+                            f"phase {phase_number} of {len(plan.phases)}: "
                             f"{', '.join(phase.scenarios)} with +{phase.db_latency_ms:g} ms per "
-                            f"database round trip, pools of {pool_size}",
-                            file=sys.stderr,
-                            flush=True,
+                            f"database round trip, pools of {pool_size}"
                         )
                         proxy.set_delay(phase.db_latency_ms / 1000)
-                        watch: dict[str, tuple[int, ...]] = (
-                            {"proxy": (proxy.pid,)} if proxied else {}
-                        )
-                        if database_pid:
-                            watch["database"] = (database_pid,)
-                        run = _run_plan(plan, phase, running, service_cpus, generator_cpus)
+                        watch = {"proxy": proxy.pid if proxied else None, "database": database_pid}
                         meta = {"database": server_version, "command": command, **injector}
-                        run = replace(run, watch=watch, meta={**run.meta, **meta})
+                        run = _run_plan(plan, phase, running, cpus, watch, meta)
                         file = out / f"plan-{phase_number}.json"
                         file.write_text(run.to_json())
-                        results.append(Path(loadtest("run", f"--plan={file}", f"--out={out}")))
+                        results.append(Path(loadtest("run", str(file), f"--out={out}")))
         finally:
             proxy.close()
     return results
 
 
-def _run_plan(
+def _run_plan(  # noqa: PLR0917
     plan: Bench,
     phase: Phase,
     running: Sequence[RunningService],
-    service_cpus: set[int],
-    generator_cpus: set[int],
+    cpus: tuple[set[int], set[int]],
+    watch: dict[str, int | None],
+    meta: dict[str, str],
 ) -> Plan:
-    """The runner's plan of one phase: every service a target, pinned, labelled."""
+    """The runner's plan of one phase: every service a target, pinned, labelled; the other
+    processes watched (when this machine runs them), the run's facts noted."""
+    service_cpus, generator_cpus = cpus
     settings = replace(
         plan.settings,
         scenarios=phase.scenarios,
@@ -467,11 +456,12 @@ def _run_plan(
         "db_pool_size": str(phase.pool_size),
         "web_concurrency": str(len(service_cpus)),
     }
-    meta = {"service_cpus": cpu_list(service_cpus)}
+    meta = {**meta, "service_cpus": cpu_list(service_cpus)}
     for service in running:
         meta[f"stack.{service.name}"] = STACKS.get(service.name, "other")
         meta[f"command.{service.name}"] = " ".join(service.spec.command)
-    return Plan(settings, targets, labels=labels, meta=meta)
+    known: dict[str, tuple[int, ...]] = {name: (pid,) for name, pid in watch.items() if pid}
+    return Plan(settings, targets, known, labels, meta)
 
 
 def _publish(final: Path) -> None:
@@ -482,15 +472,9 @@ def _publish(final: Path) -> None:
     results = sorted(final.glob("loadtest-*.json"))
     for path in results:
         shutil.copy2(path, DOCS / path.name)
-    loadtest(
-        "report",
-        *(str(DOCS / path.name) for path in results),
-        "--out",
-        str(DOCS),
-        "--readme",
-        str(README),
-    )
-    print(f"bench: published under {DOCS.relative_to(ROOT)}/ and in README.md", file=sys.stderr)
+    published = [str(DOCS / path.name) for path in results]
+    loadtest("report", *published, "--out", str(DOCS), "--readme", str(README))
+    say(f"published under {DOCS.relative_to(ROOT)}/ and in README.md")
 
 
 if __name__ == "__main__":

@@ -20,8 +20,10 @@ if TYPE_CHECKING:
 
     from conftest import CLI
 
-USERS = 20
-USER_RATE = 10.0  # requests/s each: a 100 ms period
+USERS = 40
+# Requests/s each: a 500 ms period, five times the 100 ms the runner takes to start the users
+# (ten per period's worth of users a second), so started users alone would clump.
+USER_RATE = 2.0
 
 
 class Recorder(QuietServer):
@@ -54,14 +56,14 @@ def test_paced_users_spread_their_arrivals_over_one_period(
     cli(
         "run", "--target", f"rec={recorder.url}", "--scenario", "idle", "--repeats", "1",
         "--rate", str(USERS * USER_RATE), "--user-rate", str(USER_RATE),
-        "--settle", "0.5", "--window", "2", "--out", str(tmp_path),
+        "--settle", "0.5", "--window", "3", "--out", str(tmp_path),
     )  # fmt: skip
     period = 1 / USER_RATE
     arrivals = sorted(recorder.arrivals)
     # Skip the first period (users still starting), then fold every arrival into one period.
     start = arrivals[0] + period
     phases = [((t - start) % period) / period for t in arrivals if t >= start]
-    assert len(phases) >= USERS * 10  # 2.5 s of USERS requests per period, give or take
+    assert len(phases) >= USERS * 4  # 3 s of USERS requests per period, give or take
     # Kolmogorov-Smirnov distance of the phases from the uniform distribution: 0 when they
     # cover the period evenly, near 1 when every request of a period arrives at one instant.
     phases.sort()

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from loadtest.search import Criteria, Outcome, Plan, capacity, judge, next_rate
+from loadtest.search import Criteria, Outcome, capacity, judge, next_rate
+from loadtest.search import Plan as SearchPlan
+from loadtest.settings import RunSettings
 
 QUANTUM = 10.0  # req/s: one paced user
+DEFAULTS = RunSettings()
+
+
+def make_plan(**given: Any) -> SearchPlan:
+    """A search plan with the run's default resolution, step budget and ceiling."""
+    limits = {"resolution": DEFAULTS.resolution, "max_steps": DEFAULTS.max_steps}
+    return SearchPlan(**{**limits, "max_rate": DEFAULTS.max_rate, **given})
 
 
 def run(
-    plan: Plan, knee: float, generator_limit: float = float("inf")
+    plan: SearchPlan, knee: float, generator_limit: float = float("inf")
 ) -> tuple[list[Outcome], float | None, str]:
     """Search a service that sustains exactly up to ``knee`` req/s, driven by a generator that
     cannot drive more than ``generator_limit`` (beyond it, steps fail generator-bound)."""
@@ -26,7 +37,7 @@ def run(
 def test_the_first_round_brackets_the_knee_to_the_resolution(knee_share: float) -> None:
     probe = 2000.0
     knee = probe * knee_share
-    plan = Plan(start=probe, first_round=True, resolution=0.05, quantum=QUANTUM)
+    plan = make_plan(start=probe, first_round=True, resolution=0.05, quantum=QUANTUM)
     steps, found, limit = run(plan, knee)
     assert limit == "service"
     assert found is not None
@@ -38,7 +49,7 @@ def test_the_first_round_brackets_the_knee_to_the_resolution(knee_share: float) 
 
 
 def test_the_first_round_starts_with_the_ladder_for_the_latency_chart() -> None:
-    plan = Plan(start=2000, first_round=True, quantum=QUANTUM)
+    plan = make_plan(start=2000, first_round=True, quantum=QUANTUM)
     steps, _, _ = run(plan, knee=1900)
     assert [s.offered for s in steps[:4]] == [1000, 1500, 1800, 2000]
 
@@ -46,7 +57,7 @@ def test_the_first_round_starts_with_the_ladder_for_the_latency_chart() -> None:
 @pytest.mark.parametrize("drift", [0.8, 0.97, 1.0, 1.04, 1.2])
 def test_later_rounds_need_few_steps_near_the_earlier_capacity(drift: float) -> None:
     earlier = 1500.0
-    plan = Plan(start=earlier, first_round=False, resolution=0.05, quantum=QUANTUM)
+    plan = make_plan(start=earlier, first_round=False, resolution=0.05, quantum=QUANTUM)
     steps, found, limit = run(plan, earlier * drift)
     assert limit == "service"
     assert found is not None
@@ -55,7 +66,7 @@ def test_later_rounds_need_few_steps_near_the_earlier_capacity(drift: float) -> 
 
 
 def test_a_generator_bound_failure_makes_the_capacity_a_lower_bound() -> None:
-    plan = Plan(start=2000, first_round=True, quantum=QUANTUM)
+    plan = make_plan(start=2000, first_round=True, quantum=QUANTUM)
     steps, found, limit = run(plan, knee=5000, generator_limit=2400)
     assert limit == "generator"
     assert found is not None
@@ -64,10 +75,10 @@ def test_a_generator_bound_failure_makes_the_capacity_a_lower_bound() -> None:
 
 
 def test_out_of_room_or_of_steps_is_a_lower_bound_too() -> None:
-    roomless = Plan(start=2000, first_round=True, max_rate=2200, quantum=QUANTUM)
+    roomless = make_plan(start=2000, first_round=True, max_rate=2200, quantum=QUANTUM)
     _, found, limit = run(roomless, knee=10_000)
     assert (found, limit) == (2200, "max-rate")
-    few = Plan(start=2000, first_round=True, max_steps=3, quantum=QUANTUM)
+    few = make_plan(start=2000, first_round=True, max_steps=3, quantum=QUANTUM)
     steps, found, limit = run(few, knee=10_000)
     assert len(steps) == 3
     assert (found, limit) == (1800, "steps")
@@ -75,7 +86,7 @@ def test_out_of_room_or_of_steps_is_a_lower_bound_too() -> None:
 
 
 def test_nothing_sustained_is_said_so() -> None:
-    plan = Plan(start=2000, first_round=True, quantum=QUANTUM)
+    plan = make_plan(start=2000, first_round=True, quantum=QUANTUM)
     steps, found, limit = run(plan, knee=0)
     assert (found, limit) == (None, "none")
     assert steps[-1].offered == QUANTUM  # down to a single user before giving up

@@ -55,6 +55,12 @@ def test_options_environment_and_defaults(monkeypatch: pytest.MonkeyPatch) -> No
     assert given.scenarios == ("demo",)  # the command line replaces the variable's list
 
 
+def test_the_paced_users_rate_follows_the_slo_unless_given() -> None:
+    assert RunSettings().resolved().user_rate == 10.0  # one per 100 ms
+    assert RunSettings(slo_ms=200).resolved().user_rate == 2.5  # one per 2 x SLO
+    assert RunSettings(slo_ms=200, user_rate=4).resolved().user_rate == 4
+
+
 def test_a_plan_travels_as_json_unchanged() -> None:
     plan = Plan(
         RunSettings(rates=(10.0, 20.0), scenarios=("idle",), cpus="1"),

@@ -92,10 +92,12 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "the SLO is bracketed. See README.md, 'How a capacity is found'.",
     )
     run.add_argument(
-        "--plan",
+        "plan",
+        nargs="?",
         type=Path,
+        metavar="PLAN",
         help="a whole plan as JSON (settings, targets, watch, labels, meta: loadtest.settings."
-        "Plan), instead of every other option but --out and --loglevel",
+        "Plan), instead of every option but --out and --loglevel",
     )
     what = run.add_argument_group("what to measure")
     _pairs(

@@ -56,6 +56,21 @@ def tree_cpu(pids: Iterable[int]) -> dict[ProcessKey, float]:
     return seen
 
 
+class PidMeter:
+    """A window's CPU seconds of local process trees, from the kernel's counters (None for
+    no process: unknown)."""
+
+    def __init__(self, pids: tuple[int, ...]) -> None:
+        self.pids = pids
+        self.before: dict[ProcessKey, float] = {}
+
+    def begin(self) -> None:
+        self.before = tree_cpu(self.pids)
+
+    def end(self) -> float | None:
+        return cpu_delta(self.before, tree_cpu(self.pids)) if self.pids else None
+
+
 def cpu_delta(before: dict[ProcessKey, float], after: dict[ProcessKey, float]) -> float:
     """CPU seconds spent between two ``tree_cpu`` snapshots; a process born in between counts
     in full, one that died in between is lost (its time cannot be read any more)."""

@@ -17,9 +17,12 @@ locust's gevent patching its sockets are cooperative, so polling never stalls th
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import ssl
+import threading
+import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
@@ -29,6 +32,8 @@ from pathlib import Path
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 PREFIX = "k8s:"
 TIMEOUT = 10.0  # seconds per request: a slow API server costs one sample, not the run
+POLL = 5.0  # seconds between two reads of the metrics API while a target is measured
+log = logging.getLogger("loadtest")
 # Kubernetes quantities as the metrics API writes CPU: "250m", "1", "123456789n", "1.5".
 _QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(n|u|m|k|M|G)?$")
 _SCALE = {None: 1.0, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9}
@@ -156,3 +161,47 @@ def window_cpu_seconds(samples: list[PodCpu], start: float, end: float) -> float
     if not pods or set(inside) != pods:
         return None
     return sum(sum(cores) / len(cores) for cores in inside.values()) * (end - start)
+
+
+class PodMeter:
+    """A window's CPU seconds of pods: the metrics API's samples, polled (every ``POLL``
+    seconds, in a thread: a greenlet under locust) while the target is measured."""
+
+    def __init__(self, selector: PodSelector, client: MetricsClient) -> None:
+        self.selector, self.client = selector, client
+        self.samples: dict[tuple[str, float], PodCpu] = {}
+        self.opened = 0.0
+        self.poll(fail=True)  # a wrong selector or missing RBAC stops the run here, not later
+        self.stopped = threading.Event()
+        threading.Thread(target=self._poll_until_stopped, daemon=True).start()
+
+    def poll(self, *, fail: bool = False) -> None:
+        try:
+            pods = self.client.pods(self.selector)
+        except (OSError, ValueError, KeyError) as error:
+            if fail:
+                raise MetricsError(
+                    f"cannot read pod metrics for {self.selector}: {error}"
+                ) from error
+            log.warning("pod metrics for %s: %s", self.selector, error)
+            return
+        if fail and not pods:
+            raise MetricsError(f"{self.selector} matches no pod with metrics")
+        self.samples.update({(pod.pod, pod.end): pod for pod in pods})
+
+    def _poll_until_stopped(self) -> None:
+        while not self.stopped.wait(POLL):
+            self.poll()
+
+    def begin(self) -> None:
+        self.opened = time.time()
+
+    def end(self) -> float | None:
+        self.poll()
+        return window_cpu_seconds(list(self.samples.values()), self.opened, time.time())
+
+    def __enter__(self) -> PodMeter:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stopped.set()

@@ -37,8 +37,8 @@ from locust.env import Environment
 from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, Runner
 
 from loadtest import search
-from loadtest.cpu import cpu_delta, generator_load, machine_busy_seconds, tree_cpu
-from loadtest.k8s import MetricsClient, MetricsError, PodCpu, PodSelector, window_cpu_seconds
+from loadtest.cpu import PidMeter, cpu_delta, generator_load, machine_busy_seconds, tree_cpu
+from loadtest.k8s import MetricsClient, PodMeter
 from loadtest.latency import LatencyRecorder
 from loadtest.onemachine import WRK, Machine
 from loadtest.results import (
@@ -67,9 +67,7 @@ log = logging.getLogger("loadtest")
 SPAWN_GRACE = 30.0  # seconds for the users of a step to be running
 READY_TIMEOUT = 60.0  # for workers to be ready again after a stop
 STOP_GRACE = 15.0  # for local worker processes to exit after quit
-K8S_POLL = 5.0  # seconds between two reads of the metrics API
 MAX_ERRORS = 20  # distinct error messages kept per step
-SERVICE = "\0service"  # the target's own process group among the watched ones (no clash)
 
 
 def locust_options(settings: RunSettings) -> Any:
@@ -110,20 +108,18 @@ def run(plan: Plan, out: Path) -> Path:
     progress = _Progress(settings.repeats * len(targets) * len(settings.scenarios))
     # One machine: wrk, calibrated first (onemachine.py); otherwise locust's users.
     machine = Machine.calibrated(settings, targets) if settings.generator == WRK else None
-    with nullcontext(None) if machine else _generator(environment, settings) as control:
+    with nullcontext(machine) if machine else _generator(environment, settings) as control:
         for round_ in range(1, settings.repeats + 1):
             shift = (round_ - 1) % len(targets)
             for target in targets[shift:] + targets[:shift]:
                 with _meter(target) as meter:
                     for scenario in settings.scenarios:
-                        searcher: _Searcher
-                        if machine:
-                            searcher = _OpenLoopSearcher(
-                                machine, target, scenario, round_, settings, meter
-                            )
-                        else:
-                            assert control is not None
-                            searcher = _Searcher(control, target, scenario, round_, settings, meter)
+                        args = (target, scenario, round_, settings, meter)
+                        searcher = (
+                            _OpenLoopSearcher(control, *args)
+                            if isinstance(control, Machine)
+                            else _Searcher(control, *args)
+                        )
                         searcher.watch = plan.watch
                         earlier = [
                             s.capacity.rps
@@ -165,17 +161,9 @@ class _Progress:
         log.info(
             "%s / %s, round %d of %d: %s after %d steps; %d of %d searches, %.1f min "
             "elapsed, about %.1f min left",
-            found.target,
-            found.scenario,
-            found.round,
-            repeats,
-            _describe(found.capacity),
-            len(found.rate_steps),
-            self.finished,
-            self.total,
-            elapsed / 60,
-            left / 60,
-        )
+            found.target, found.scenario, found.round, repeats, _describe(found.capacity),
+            len(found.rate_steps), self.finished, self.total, elapsed / 60, left / 60,
+        )  # fmt: skip
 
 
 def _describe(capacity: search.Capacity) -> str:
@@ -193,82 +181,13 @@ class _Meter(Protocol):
     def end(self) -> float | None: ...
 
 
-class _NoMeter:
-    def begin(self) -> None:
-        pass
-
-    def end(self) -> float | None:
-        return None
-
-
-class _PidMeter:
-    """Local processes: exact, from the kernel's counters."""
-
-    def __init__(self, pids: tuple[int, ...]) -> None:
-        self.pids = pids
-        self.before: dict[tuple[int, float], float] = {}
-
-    def begin(self) -> None:
-        self.before = tree_cpu(self.pids)
-
-    def end(self) -> float | None:
-        return cpu_delta(self.before, tree_cpu(self.pids))
-
-
-class _PodMeter:
-    """Pods: the metrics API's samples, polled while the target is measured."""
-
-    def __init__(self, selector: PodSelector, client: MetricsClient) -> None:
-        self.selector = selector
-        self.client = client
-        self.samples: dict[tuple[str, float], PodCpu] = {}
-        self.opened = 0.0
-        self.poll(fail=True)  # a wrong selector or missing RBAC stops the run here, not later
-        self.poller = gevent.spawn(self._poll_forever)
-
-    def poll(self, *, fail: bool = False) -> None:
-        try:
-            pods = self.client.pods(self.selector)
-        except (OSError, ValueError, KeyError) as error:
-            if fail:
-                raise MetricsError(
-                    f"cannot read pod metrics for {self.selector}: {error}"
-                ) from error
-            log.warning("pod metrics for %s: %s", self.selector, error)
-            return
-        if fail and not pods:
-            raise MetricsError(f"{self.selector} matches no pod with metrics")
-        for pod in pods:
-            self.samples[(pod.pod, pod.end)] = pod
-
-    def _poll_forever(self) -> None:
-        while True:
-            gevent.sleep(K8S_POLL)
-            self.poll()
-
-    def begin(self) -> None:
-        self.opened = time.time()
-
-    def end(self) -> float | None:
-        self.poll()
-        return window_cpu_seconds(list(self.samples.values()), self.opened, time.time())
-
-    def close(self) -> None:
-        self.poller.kill(block=False)
-
-
 @contextmanager
 def _meter(target: Target) -> Iterator[_Meter]:
-    if target.pids:
-        yield _PidMeter(target.pids)
-    elif target.pods:
-        meter = _PodMeter(target.pods, MetricsClient())
-        try:
+    if target.pods:
+        with PodMeter(target.pods, MetricsClient()) as meter:
             yield meter
-        finally:
-            meter.close()
     else:
-        yield _NoMeter()
+        yield PidMeter(target.pids)  # none: no figure
 
 
 class _Searcher:
@@ -350,7 +269,7 @@ class _Searcher:
 
     def _offer(self, users: int, user_class: type[User]) -> None:
         self.runner.environment.host = self.target.url
-        # All at once: the paced users spread their own phases over one period.
+        # Within a tenth of a second: the paced users spread their own phases over one period.
         self.runner.start(users, spawn_rate=max(users, 1) * 10.0, user_classes=[user_class])
         _wait_until(lambda: self.runner.user_count == users, SPAWN_GRACE, f"{users} users running")
 
@@ -437,35 +356,21 @@ class _Searcher:
 class _OpenLoopSearcher(_Searcher):
     """The same search, each load offered by wrk on this machine (``onemachine.py``)."""
 
-    def __init__(  # noqa: PLR0917
-        self,
-        machine: Machine,
-        target: Target,
-        scenario: str,
-        round_: int,
-        settings: RunSettings,
-        meter: _Meter,
-    ) -> None:
-        self.machine = machine
-        self.target, self.scenario, self.round = target, scenario, round_
-        self.settings, self.meter = settings, meter
-        self.watch = {}
+    def __init__(self, machine: Machine, *args: Any) -> None:
+        self.machine, self.watch = machine, {}
+        self.target, self.scenario, self.round, self.settings, self.meter = args
 
     def _probe(self) -> Step:
-        return self._log_step(None, self.settings.probe_users)
+        return self._step(None, self.settings.probe_users)
 
     def _rate_step(self, rate: float) -> Step:
-        return self._log_step(rate, None)
+        return self._step(rate, None)
 
-    def _log_step(self, rate: float | None, connections: int | None) -> Step:
+    def _step(self, rate: float | None, connections: int | None) -> Step:
         step = self.machine.step(
-            self.target,
-            self.scenario,
-            rate=rate,
-            meter=self.meter,
+            self.target, self.scenario, rate=rate, connections=connections, meter=self.meter,
             watch=self.watch,
-            connections=connections,
-        )
+        )  # fmt: skip
         self._log(step)
         return step
 
@@ -516,13 +421,8 @@ def _free_port() -> int:
 
 
 def _wait_for_ready(master: MasterRunner, count: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while len(master.clients.ready) < count:
-        if time.monotonic() > deadline:
-            raise TimeoutError(
-                f"{len(master.clients.ready)} of {count} workers ready after {timeout:.0f} s"
-            )
-        gevent.sleep(0.1)
+    ready = lambda: len(master.clients.ready) >= count  # noqa: E731
+    _wait_until(ready, timeout, f"{count} workers ready")
 
 
 def _wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:

@@ -71,10 +71,10 @@ class Plan:
 
     start: float  # the probe's throughput (first round) or the earlier capacity (later rounds)
     first_round: bool
-    resolution: float = 0.05
-    max_steps: int = 12
-    max_rate: float = 100_000.0
-    quantum: float = 1.0  # one paced user's rate: offered rates are whole numbers of users
+    resolution: float
+    max_steps: int
+    max_rate: float
+    quantum: float  # one paced user's rate: offered rates are whole numbers of users
 
 
 def next_rate(plan: Plan, steps: Sequence[Outcome]) -> float | None:  # noqa: PLR0911

@@ -4,7 +4,7 @@
 The command line is generated from its fields (``add_options``); an option given on the command
 line wins over its ``LOADTEST_*`` variable, which wins over the default, as in locust. The
 results store the object as it is, and a ``Plan`` (the settings and the targets) travels as one
-JSON document: ``python -m loadtest run --plan FILE``. Imports nothing heavy.
+JSON document: ``python -m loadtest run PLAN``. Imports nothing heavy.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from dataclasses import asdict, dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from dataclasses import Field, asdict, dataclass, field, fields
+from typing import TYPE_CHECKING, Any, cast
 
 from loadtest.k8s import PodSelector
 from loadtest.names import DEFAULT_SEED
@@ -28,8 +28,8 @@ GENERATORS = ("locust", "wrk")
 DEFAULT_POOL_SIZE = 10  # CONTRACT.md: DB_POOL_SIZE's default in every service
 METHOD, TOPOLOGY, DATA = "the method", "where the users run", "what the database holds"
 # For the time estimate: where a typical knee lies, relative to the probe's throughput in the
-# first round and to the earlier rounds' capacity in later ones (its steps match the published
-# run's: 5.4 and 4.3 on average), and what a step costs beyond its settling and window.
+# first round and to the earlier rounds' capacity in later ones (5 and 4 steps; a published
+# run's searches took 5.4 and 4.3 on average), and what a step costs beyond settle and window.
 TYPICAL_KNEE, TYPICAL_DRIFT = 0.85, 0.9
 STEP_OVERHEAD = 0.15  # seconds: the window's exchanges, the histogram's percentiles
 
@@ -124,7 +124,7 @@ class RunSettings:
         """The rate steps a search takes (``search.next_rate`` on a model service) to a typical
         knee with these settings' resolution and step budget."""
         knee = TYPICAL_KNEE if first_round else TYPICAL_DRIFT
-        model = SearchPlan(1000.0, first_round, self.resolution, self.max_steps, quantum=1.0)
+        model = SearchPlan(1000.0, first_round, self.resolution, self.max_steps, self.max_rate, 1)
         steps: list[Outcome] = []
         while (rate := next_rate(model, steps)) is not None:
             steps.append(Outcome(rate, sustained=rate <= knee * 1000))
@@ -261,21 +261,25 @@ def add_options(parser: Any, names: tuple[str, ...] | None = None) -> None:
     for spec in fields(RunSettings):
         if names is not None and spec.name not in names:
             continue
-        meta, default = spec.metadata, spec.default
+        meta, default = spec.metadata, cast("Any", spec.default)
         where = parser if names else groups.get(meta["group"])
         if where is None:
             where = groups[meta["group"]] = parser.add_argument_group(meta["group"])
-        flag = meta["flag"] or "--" + spec.name.replace("_", "-")
+        flag = _flag(spec)
         upper = flag[2:].upper().replace("-", "_")
         env = meta["env"] or f"LOADTEST_{upper}"
         repeatable = isinstance(default, tuple)
         shown = f"env {env}" + (", space-separated" if repeatable else "")
         shown += "" if default in (None, ()) else f"; default {_show(default)}"
         where.add_argument(
-            flag, dest=spec.name, metavar=upper, type=meta["kind"],
-            help=f"{meta['help']} [{shown}]", default=env_default(env, default, meta["kind"]),
+            flag, metavar=upper, type=meta["kind"], help=f"{meta['help']} [{shown}]",
+            default=env_default(env, list(default) if repeatable else default, meta["kind"]),
             **({"action": Repeatable} if repeatable else {}),
         )  # fmt: skip
+
+
+def _flag(spec: Field[Any]) -> str:
+    return str(spec.metadata["flag"] or "--" + spec.name.replace("_", "-"))
 
 
 def _show(default: Any) -> str:
@@ -284,5 +288,7 @@ def _show(default: Any) -> str:
 
 def settings_from(args: Any) -> RunSettings:
     """The settings that ``add_options``' options parsed to."""
-    values: dict[str, Any] = {spec.name: getattr(args, spec.name) for spec in fields(RunSettings)}
+    values = {
+        spec.name: getattr(args, _flag(spec)[2:].replace("-", "_")) for spec in fields(RunSettings)
+    }
     return RunSettings.from_dict(values)
