@@ -109,8 +109,8 @@ def marks(
         found.append(f"the load side's cores were {window.load_cpus_busy:.0%} busy")
     if window.late > LATE_SHARE * max(window.sent, 1):
         found.append(
-            f"{window.late} sends late by up to {window.worst_late_ms:.0f} ms "
-            f"(all {window.connections} connections busy)"
+            f"{window.late} of {window.sent} sends late by up to {window.worst_late_ms:.0f} ms "
+            f"(its {window.connections} connections all busy, or the generator held up)"
         )
     if others_cores is not None and others_cores > OTHERS_LIMIT:
         found.append(f"other processes took {others_cores:.2f} cores")
