@@ -3,12 +3,13 @@ instrument calibrated first (``calibration``), each step marked where it measure
 instrument as well as the service.
 
 Locust stays the generator of a cluster run (its workers scale out there); on one machine its
-~330 µs of CPU per request on the cores it shares with the database made the load side decide
-the answer (issue 17), so ``--generator wrk`` offers the same scenarios open loop at a tenth of
-the cost. The step's latency is wrk's, from the write of each request to its response's last
-byte, for every answer; a late send (every connection busy, or wrk held up) is counted and
-marks the step. Bodies are not checked (the locust scenarios do): a failure is a transport
-error, a timeout or a status >= 400.
+190-360 µs of CPU per request, on the core it shares with the database, let the load side
+decide the answer (issue 17), so ``--generator wrk`` offers the same scenarios open loop at a
+quarter to a tenth of that (loadtest/README.md, "One-machine generator", 2026-12-07). The
+step's latency is wrk's, from the write of each request to its response's last byte, for every
+answer; a send late by over a tenth of the SLO (every connection busy, or wrk held up) is
+counted, and past 1 % it marks the step. Bodies are not checked (the locust scenarios do): a
+failure is a transport error, a timeout or a status >= 400.
 """
 
 from __future__ import annotations
