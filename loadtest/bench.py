@@ -7,11 +7,15 @@ imports the kit (its image stands alone). Steps:
 
 1. a scratch database on ``DATABASE_URL``'s server, or on a throw-away one, seeded by
    ``python -m loadtest seed``; the kit's ``DelayProxy`` in a process of its own (its CPU time
-   its own) between the services and the database;
-2. the four services by their Dockerfile commands, each with a SELECT-only login through the
-   proxy, pinned to the service core(s), restarted only when the pool size changes;
+   its own, its cost at +0 ms measured once), used only for an added database latency: at
+   +0 ms the services reach the database directly;
+2. the four services by their Dockerfile commands, each with a SELECT-only login, pinned to
+   the service core(s); the database, the proxy and the generator pinned to the other core(s)
+   (the load side), so no part of the instrument runs where a service does; the services
+   restart when the pool size changes (``--full``'s sweep) or the proxy enters or leaves their
+   path;
 3. per database latency (the proxy's delay), a plan (``loadtest.settings.Plan``) handed to
-   ``python -m loadtest run PLAN``: the generator pinned to the other core(s), every service's
+   ``python -m loadtest run PLAN``: wrk the generator (``--generator wrk``), every service's
    process tree, the database and the proxy measured;
 4. ``python -m loadtest report`` over the results; print the report's path.
 
@@ -31,7 +35,7 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from itertools import groupby
 from pathlib import Path
@@ -42,6 +46,7 @@ import psutil
 from contract.database import provide_database
 from contract.proxy import DelayProxy
 from contract.services import discover, run_service
+from loadtest import calibration
 from loadtest.settings import DEFAULT_POOL_SIZE, SCENARIOS, Plan, RunSettings, Target
 from loadtest.validation import is_wrong_answer
 
@@ -58,6 +63,7 @@ README = ROOT / "README.md"
 # The question the project answers: which concurrency model each target stands for.
 STACKS = {spec.name: spec.model for spec in discover()}
 COMMAND_TIMEOUT = 3600  # seconds for one `loadtest run`; the plans below need a fraction of it
+INJECTOR_ROUNDS = 2000  # pings each way: a few seconds, p99 over 2,000
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,38 @@ def split_cpus() -> tuple[set[int], set[int]]:
 
 def cpu_list(cpus: set[int]) -> str:
     return ",".join(str(cpu) for cpu in sorted(cpus))
+
+
+def pin(pid: int, cpus: set[int]) -> None:
+    """Every thread of ``pid`` and of its children onto ``cpus``: the database server's
+    threads exist already, and a thread keeps the affinity it was created with."""
+    root = psutil.Process(pid)
+    for process in [root, *root.children(recursive=True)]:
+        for thread in process.threads():
+            os.sched_setaffinity(thread.id, cpus)
+
+
+def injector_meta(database: Database, proxy: ProxyProcess) -> dict[str, str]:
+    """The proxy's own cost, measured as the run starts: database pings through it at +0 ms
+    against pings made directly, alternately; its added latency and CPU per round trip."""
+    via = replace(database.server, host="127.0.0.1", port=proxy.port)
+    with database.server.connect() as direct, via.connect() as through:
+        cost = calibration.injector_cost(
+            direct.ping, through.ping, injector_pid=proxy.pid, rounds=INJECTOR_ROUNDS
+        )
+    return {f"injector.{name}": str(value) for name, value in asdict(cost).items()}
+
+
+def service_groups(plan: Bench) -> list[tuple[int, bool, list[Phase]]]:
+    """The plan's phases by what the services must restart for: (pool size, through the proxy,
+    phases). Only an added latency puts the proxy in the path: at +0 ms it would be a hop that
+    costs every lookup latency and CPU, and no phase asks for it."""
+    return [
+        (pool, proxied, list(phases))
+        for (pool, proxied), phases in groupby(
+            plan.phases, key=lambda p: (p.pool_size, p.db_latency_ms > 0)
+        )
+    ]
 
 
 def listener_pid(host: str, port: int) -> int | None:
@@ -210,22 +248,24 @@ def services_running(
     specs: Sequence[ServiceSpec],
     *,
     database: Database,
-    proxy_port: int,
+    proxy_port: int | None,
     pool_size: int,
     cpus: set[int],
     log_dir: Path,
 ) -> Iterator[list[RunningService]]:
-    """Every service, started at once, each reaching the database through the proxy."""
+    """Every service, started at once, each reaching the database through the proxy on
+    ``proxy_port``, or directly when None."""
     with ExitStack() as stack:
         running = []
         for spec in specs:
             reader = database.create_reader(spec.name)
-            via_proxy = replace(reader, host="127.0.0.1", port=proxy_port)
+            if proxy_port is not None:
+                reader = replace(reader, host="127.0.0.1", port=proxy_port)
             env = {"WEB_CONCURRENCY": str(len(cpus)), "DB_POOL_SIZE": str(pool_size)}
             service = stack.enter_context(
                 run_service(
                     spec,
-                    database_url=via_proxy.url(database.name),
+                    database_url=reader.url(database.name),
                     env=env,
                     cpus=cpus,
                     log_dir=log_dir,
@@ -358,13 +398,18 @@ def _measure(
         loadtest("seed", "--rows", str(plan.settings.rows), env={"DATABASE_URL": database.url})
         server_version = str(database.execute("SELECT VERSION()")[0][0])
         database_pid = listener_pid(database.server.host, database.server.port)
+        if database_pid:
+            pin(database_pid, cpus[1])
         proxy = ProxyProcess((database.server.host, database.server.port))
+        pin(proxy.pid, cpus[1])
+        injector = injector_meta(database, proxy)
+        say(f"the delaying proxy at +0 ms: {injector}")
         try:
             phase_number = 0
-            for pool_size, phases in groupby(plan.phases, key=lambda p: p.pool_size):
+            for pool_size, proxied, phases in service_groups(plan):
                 with services_running(
-                    specs, database=database, proxy_port=proxy.port, pool_size=pool_size,
-                    cpus=cpus[0], log_dir=out,
+                    specs, database=database, proxy_port=proxy.port if proxied else None,
+                    pool_size=pool_size, cpus=cpus[0], log_dir=out,
                 ) as running:  # fmt: skip
                     for phase in phases:
                         phase_number += 1
@@ -374,8 +419,8 @@ def _measure(
                             f"database round trip, pools of {pool_size}"
                         )
                         proxy.set_delay(phase.db_latency_ms / 1000)
-                        watch = {"proxy": proxy.pid, "database": database_pid}
-                        meta = {"database": server_version, "command": command}
+                        watch = {"proxy": proxy.pid if proxied else None, "database": database_pid}
+                        meta = {"database": server_version, "command": command, **injector}
                         run = _run_plan(plan, phase, running, cpus, watch, meta)
                         file = out / f"plan-{phase_number}.json"
                         file.write_text(run.to_json())
@@ -400,7 +445,8 @@ def _run_plan(  # noqa: PLR0917
         plan.settings,
         scenarios=phase.scenarios,
         cpus=cpu_list(generator_cpus),
-        processes=len(generator_cpus),
+        generator="wrk",  # one machine: open loop and cheap (loadtest/README.md)
+        processes=1,
     )
     targets = tuple(
         Target(s.name, s.url, pids=(s.pid,), cpu_allowance=len(service_cpus)) for s in running

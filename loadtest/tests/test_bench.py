@@ -4,11 +4,15 @@ the proxy process delays, and what makes a run fail."""
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+import psutil
 import pytest
 
 import bench
@@ -50,6 +54,32 @@ def test_the_plans_ask_what_the_issue_asks() -> None:
     # Phases of one pool size are adjacent: the services restart only when it changes.
     pools = [p.pool_size for p in bench.FULL.phases]
     assert pools == sorted(pools, key=pools.index)
+
+
+@pytest.mark.parametrize("plan", [bench.DEFAULT, bench.FULL, bench.QUICK])
+def test_at_zero_latency_no_proxy_is_in_the_path(plan: bench.Bench) -> None:
+    groups = bench.service_groups(plan)
+    assert [phase for _, _, phases in groups for phase in phases] == list(plan.phases)
+    for pool, proxied, phases in groups:
+        assert all(phase.pool_size == pool for phase in phases)
+        assert all((phase.db_latency_ms > 0) == proxied for phase in phases)
+
+
+def test_pinning_moves_every_thread_of_a_process(tmp_path: Path) -> None:
+    """The database server's threads exist before it is pinned: each must move."""
+    (cpu, *_) = sorted(os.sched_getaffinity(0), reverse=True)
+    script = (
+        "import threading, time\n" + "threading.Thread(target=time.sleep, args=(60,)).start()\n" * 3
+    )
+    with subprocess.Popen([sys.executable, "-c", script + "time.sleep(60)"]) as process:
+        try:
+            time.sleep(0.5)
+            bench.pin(process.pid, {cpu})
+            threads = psutil.Process(process.pid).threads()
+            assert len(threads) == 4
+            assert all(os.sched_getaffinity(thread.id) == {cpu} for thread in threads)
+        finally:
+            process.kill()
 
 
 def test_a_finished_run_moves_under_results(tmp_path: Path) -> None:

@@ -34,8 +34,10 @@ class Histogram:
         self._hdr = HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_FIGURES)
 
     def record_ms(self, milliseconds: float) -> None:
-        microseconds = round(milliseconds * 1000)
-        self._hdr.record_value(min(max(microseconds, LOWEST_US), HIGHEST_US))
+        self.record_us(round(milliseconds * 1000))
+
+    def record_us(self, microseconds: int, count: int = 1) -> None:
+        self._hdr.record_value(min(max(microseconds, LOWEST_US), HIGHEST_US), count)
 
     @property
     def count(self) -> int:

@@ -54,6 +54,9 @@ class Step:
     machine_cpu_cores: float
     watched_cpu_s: dict[str, float] = field(default_factory=dict)  # run --watch NAME=PID
     errors: dict[str, int] = field(default_factory=dict)
+    # Why the step measured the instrument as well as the service (calibration.marks: wrk's
+    # steps); a marked step is also generator_bound, so it never decides a capacity.
+    marks: list[str] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Step:
@@ -127,6 +130,9 @@ class RunResults:
     # The code measured: its git commit and whether the work tree had changes (None: unknown).
     commit: str | None = None
     dirty: bool | None = None
+    # The generator alone against a no-work target, per offered rate (``calibration.Point``):
+    # what the instrument adds to every figure (one-machine runs with wrk; empty with locust).
+    calibration: list[dict[str, Any]] = field(default_factory=list)
 
     def write(self, directory: Path) -> Path:
         """Write ``loadtest-<start time>.json`` into ``directory`` (never over another run's
@@ -159,6 +165,7 @@ class RunResults:
             searches=[Search.from_dict(s) for s in data["searches"]],
             commit=data.get("commit"),
             dirty=data.get("dirty"),
+            calibration=data.get("calibration", []),
         )
 
 

@@ -25,7 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -40,6 +40,7 @@ from loadtest import search
 from loadtest.cpu import PidMeter, cpu_delta, generator_load, machine_busy_seconds, tree_cpu
 from loadtest.k8s import MetricsClient, PodMeter
 from loadtest.latency import LatencyRecorder
+from loadtest.onemachine import WRK, Machine
 from loadtest.results import (
     PROBE,
     RATE,
@@ -105,13 +106,20 @@ def run(plan: Plan, out: Path) -> Path:
     )
     searches: list[Search] = []
     progress = _Progress(settings.repeats * len(targets) * len(settings.scenarios))
-    with _generator(environment, settings) as control:
+    # One machine: wrk, calibrated first (onemachine.py); otherwise locust's users.
+    machine = Machine.calibrated(settings, targets) if settings.generator == WRK else None
+    with nullcontext(machine) if machine else _generator(environment, settings) as control:
         for round_ in range(1, settings.repeats + 1):
             shift = (round_ - 1) % len(targets)
             for target in targets[shift:] + targets[:shift]:
                 with _meter(target) as meter:
                     for scenario in settings.scenarios:
-                        searcher = _Searcher(control, target, scenario, round_, settings, meter)
+                        args = (target, scenario, round_, settings, meter)
+                        searcher = (
+                            _OpenLoopSearcher(control, *args)
+                            if isinstance(control, Machine)
+                            else _Searcher(control, *args)
+                        )
                         searcher.watch = plan.watch
                         earlier = [
                             s.capacity.rps
@@ -131,6 +139,7 @@ def run(plan: Plan, out: Path) -> Path:
         searches=searches,
         commit=commit,
         dirty=dirty,
+        calibration=machine.describe() if machine else [],
     )
     path = results.write(out)
     log.info("results written to %s", path)
@@ -202,7 +211,6 @@ class _Searcher:
         self.watch: Mapping[str, tuple[int, ...]] = {}
 
     def run(self, earlier: list[float]) -> Search:
-        self.runner.environment.host = self.target.url
         settings = self.settings
         quantum = settings.per_user_rate
         steps: list[Step] = []
@@ -260,6 +268,7 @@ class _Searcher:
         return self._measure(RATE, users, users * per_user, self.settings.settle_s)
 
     def _offer(self, users: int, user_class: type[User]) -> None:
+        self.runner.environment.host = self.target.url
         # Within a tenth of a second: the paced users spread their own phases over one period.
         self.runner.start(users, spawn_rate=max(users, 1) * 10.0, user_classes=[user_class])
         _wait_until(lambda: self.runner.user_count == users, SPAWN_GRACE, f"{users} users running")
@@ -334,6 +343,7 @@ class _Searcher:
             notes.append(f"service {step.service_cpu_s / step.window_s:.2f} cores")
         if step.generator_bound:
             notes.append("generator-bound")
+        notes.extend(step.marks)
         if step.sustained is not None:
             notes.append("sustained" if step.sustained else f"not sustained: {step.reasons}")
         log.info(
@@ -341,6 +351,31 @@ class _Searcher:
             self.target.name, self.scenario, self.round, what, f"{step.achieved_rps:,.0f}",
             step.latency_ms.p50, step.latency_ms.p99, step.failures, ", ".join(notes),
         )  # fmt: skip
+
+
+class _OpenLoopSearcher(_Searcher):
+    """The same search, each load offered by wrk on this machine (``onemachine.py``)."""
+
+    def __init__(self, machine: Machine, *args: Any) -> None:
+        self.machine, self.watch = machine, {}
+        self.target, self.scenario, self.round, self.settings, self.meter = args
+
+    def _probe(self) -> Step:
+        return self._step(None, self.settings.probe_users)
+
+    def _rate_step(self, rate: float) -> Step:
+        return self._step(rate, None)
+
+    def _step(self, rate: float | None, connections: int | None) -> Step:
+        step = self.machine.step(
+            self.target, self.scenario, rate=rate, connections=connections, meter=self.meter,
+            watch=self.watch,
+        )  # fmt: skip
+        self._log(step)
+        return step
+
+    def _stop(self) -> None:
+        pass  # each window's wrk has exited
 
 
 @contextmanager

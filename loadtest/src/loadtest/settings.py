@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 SCENARIOS = ("demo", "demo-hit", "idle")
+GENERATORS = ("locust", "wrk")
 DEFAULT_POOL_SIZE = 10  # CONTRACT.md: DB_POOL_SIZE's default in every service
 METHOD, TOPOLOGY, DATA = "the method", "where the users run", "what the database holds"
 # For the time estimate: where a typical knee lies, relative to the probe's throughput in the
@@ -102,6 +103,10 @@ class RunSettings:
     master_bind_host: str = _option("*", TOPOLOGY, "interface the master listens on for workers")
     master_bind_port: int = _option(5557, TOPOLOGY, "port the master listens on for workers")
     cpus: str | None = _option(None, TOPOLOGY, "pin the load generator to CPUs, e.g. 1 or 2-3")
+    generator: str = _option(
+        "locust", TOPOLOGY, "locust (paced users, local or distributed: the cluster run) or wrk "
+        "(one machine: open loop, compiled, calibrated first; loadtest/README.md)",
+    )  # fmt: skip
     seed: int = _option(DEFAULT_SEED, DATA, "random seed of the names")
     rows: int = _option(1_000_000, DATA, "rows seeded (the blog's table size)")
     hit_names: int = _option(10_000, DATA, "demo-hit draws from the first this many seeded names")
@@ -151,6 +156,10 @@ class RunSettings:
             raise ValueError("--user-rate and every --rate must be positive")
         if self.expect_workers and self.processes > 1:
             raise ValueError("--processes starts local workers; --expect-workers waits for others")
+        if self.generator not in GENERATORS:
+            raise ValueError(f"--generator: one of {', '.join(GENERATORS)}")
+        if self.generator == "wrk" and (self.expect_workers or self.processes > 1):
+            raise ValueError("--generator wrk runs on this machine: no --processes, no workers")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunSettings:
