@@ -94,6 +94,7 @@ def test_every_section_renders_with_its_charts(tmp_path: Path) -> None:
         "Every search",
         "What these results do not measure",
         "Method",
+        "The instrument",
         "Environment",
     ]
     linked = re.findall(r"\]\(([^)]+\.png)\)", text)
@@ -294,3 +295,27 @@ def test_a_cluster_run_without_labels_or_local_cpu_says_what_it_did_not_measure(
     rows = [line for line in verdict.splitlines() if line.startswith("| ")]
     assert rows
     assert not [row for row in rows if CONTENDED_MARK in row]  # contention is local only
+
+
+def test_the_instrument_section_names_the_generator_and_its_own_figures(tmp_path: Path) -> None:
+    """Which generator measured, what its latency means, its calibration, the proxy's cost and
+    the marks are in the report, from the results files alone."""
+    docs = documents()
+    docs[0]["settings"]["generator"] = "wrk"
+    docs[0]["labels"].update(
+        {"injector.added_p50_ms": "0.05", "injector.added_p99_ms": "1.25",
+         "injector.cpu_us_per_round_trip": "61.4"}
+    )  # fmt: skip
+    docs[0]["calibration"] = [
+        {"offered_rps": 1000.0, "achieved_rps": 998.0, "p50_ms": 0.31, "p99_ms": 2.5,
+         "generator_us_per_request": 42.0, "late_share": 0.002, "worst_late_ms": 3.0,
+         "load_cpus_busy": 0.1},
+    ]  # fmt: skip
+    docs[0]["searches"][0]["steps"][0]["marks"] = ["load cores 93% busy"]
+    text = render(docs, tmp_path)
+    section = text.split("## The instrument", 1)[1].split("\n## ", 1)[0]
+    assert "wrk, latency from the request's write" in section
+    assert "locust, latency from a paced user's send" in section  # the other fixtures
+    assert "added 0.05 ms at p50 and 1.25 ms at p99 per round trip, for 61 µs" in section
+    assert "load cores 93% busy x 1" in section
+    assert "| 1,000 | 998 | 0.31 | 2.50 | 42 | 0.2% |" in section

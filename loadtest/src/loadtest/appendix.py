@@ -3,6 +3,7 @@ method and the environment, each straight from the results files."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from loadtest.markdown import CONTENDED, GENERATOR_BOUND, table
@@ -151,3 +152,62 @@ def _cell(value: object) -> str:
     if isinstance(value, list):
         return ",".join(str(v) for v in value)
     return str(value).replace("|", "\\|")
+
+
+# What each generator's latency is, so a cluster run (locust) and a one-machine run (wrk) are
+# never read as if alike.
+LATENCY_MEANS = {
+    "locust": "from a paced user's send to the answer's end, in the locust worker (its own "
+    "scheduling delays included)",
+    "wrk": "from the request's write to the answer's last byte; a send later than a tenth of "
+    "the SLO after its slot is counted late, and a step with over 1 % late sends is marked",
+}
+
+
+def instrument(runs: Sequence[RunResults]) -> list[str]:
+    """The load side measured alone: which generator, its own figures, what marked a step."""
+    lines = ["## The instrument", ""]
+    for run in runs:
+        generator = run.settings.generator
+        lines.append(
+            f"- `{run.started_at}`: {generator}, latency {LATENCY_MEANS.get(generator, '?')}."
+        )
+        injector = {k.removeprefix("injector."): v for k, v in run.labels.items()
+                    if k.startswith("injector.")}  # fmt: skip
+        if injector:
+            lines.append(
+                f"  The delaying proxy at +0 ms added {float(injector['added_p50_ms']):.2f} ms "
+                f"at p50 and {float(injector['added_p99_ms']):.2f} ms at p99 per round trip, "
+                f"for {float(injector['cpu_us_per_round_trip']):,.0f} µs of CPU; at +0 ms "
+                "the services reach the database directly."
+            )
+        marks = Counter(mark for s in run.searches for step in s.steps for mark in step.marks)
+        if marks:
+            lines.append(
+                "  Steps marked (never deciding a capacity): "
+                + "; ".join(f"{mark} x {n}" for mark, n in marks.most_common())
+                + "."
+            )
+    points = [(run.started_at, p) for run in runs for p in run.calibration]
+    if points:
+        rows = [
+            [
+                f"`{started}`",
+                f"{p['offered_rps']:,.0f}",
+                f"{p['achieved_rps']:,.0f}",
+                f"{p['p50_ms']:.2f}",
+                f"{p['p99_ms']:.2f}",
+                "" if p["generator_us_per_request"] is None
+                else f"{p['generator_us_per_request']:,.0f}",
+                f"{p['late_share']:.1%}",
+            ]
+            for started, p in points
+        ]  # fmt: skip
+        header = ["run", "offered req/s", "achieved", "p50 ms", "p99 ms", "µs CPU/req", "late"]
+        lines += [
+            "",
+            "The generator alone against a target that does no work, at the rates it offers:",
+            "",
+            *table(header, rows, "lrrrrrr"),
+        ]
+    return [*lines, ""]

@@ -66,6 +66,7 @@ def write_report(paths: Sequence[Path], out: Path) -> Path:
         *appendix.searches(a),
         *appendix.unmeasured(a),
         *appendix.method(runs),
+        *appendix.instrument(runs),
         *appendix.environment(runs),
     ]
     path = out / REPORT_NAME
