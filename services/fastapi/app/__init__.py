@@ -1,5 +1,1 @@
-"""The blog's lookup service on FastAPI, uvicorn (uvloop, httptools) and `databases`/aiomysql.
-
-It implements the HTTP contract in README.md; the package is laid out like
-fastapi/full-stack-fastapi-template's ``backend/app``, one small module per concern.
-"""
+"""A MySQL lookup service on FastAPI, uvicorn and SQLAlchemy's asyncio engine over asyncmy."""

@@ -1,19 +1,20 @@
 """``python -m app``: uvicorn with the settings, the container's start command.
 
-uvicorn's CLI reads ``WEB_CONCURRENCY`` but not ``PORT`` or ``ACCESS_LOG``, and an exec-form
-``CMD`` has no shell to expand them, so the server is started programmatically
-(https://www.uvicorn.org/deployment/#running-programmatically, https://www.uvicorn.org/settings/).
+uvicorn's CLI reads neither ``PORT`` nor ``ACCESS_LOG``, and an exec-form ``CMD`` has no shell
+to expand them (https://www.uvicorn.org/deployment/#running-programmatically).
 """
 
 from __future__ import annotations
 
+import logging
+import logging.config
 import sys
 from typing import Any
 
 import uvicorn
 from pydantic import ValidationError
 
-from app.config import Settings, get_settings
+from app.config import Settings, get_settings, refusal
 from app.log import log_config
 
 # Seconds SIGTERM waits for in-flight requests before cancelling them: above the worst-case
@@ -22,19 +23,18 @@ GRACEFUL_SHUTDOWN_SECONDS = 20
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
-    """uvicorn's settings for this service (https://www.uvicorn.org/settings/)."""
+    """uvicorn's settings (https://www.uvicorn.org/settings/)."""
     return dict(
         host="0.0.0.0",
         port=settings.PORT,
         workers=settings.WEB_CONCURRENCY,
         loop="uvloop",
         http="httptools",
-        ws="none",  # no WebSocket routes: load no WebSocket protocol
+        ws="none",  # no WebSocket routes
         lifespan="on",  # a failing lifespan stops the worker rather than serving without a pool
         access_log=settings.ACCESS_LOG,
         log_config=log_config(),
-        # Only access-log client addresses would use X-Forwarded-For, and by default uvicorn
-        # trusts it from 127.0.0.1 only: skip that per-request middleware.
+        # X-Forwarded-For would only change access-log addresses: no middleware for it.
         proxy_headers=False,
         server_header=False,  # don't name the server software in every response
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
@@ -45,8 +45,9 @@ def main() -> None:
     try:
         settings = get_settings()
     except ValidationError as error:
-        # Names the variable and the rule; the input is hidden (it may hold a password).
-        sys.exit(f"invalid configuration: {error}")
+        logging.config.dictConfig(log_config())
+        logging.getLogger("app").critical(refusal(error))
+        sys.exit(2)
     # An import string: each of the WEB_CONCURRENCY worker processes imports its own app.
     uvicorn.run("app.main:app", **server_options(settings))
 

@@ -1,207 +1,184 @@
-"""The MySQL pool: `databases` over aiomysql, one per worker, bounded in size and in time.
+"""The MySQL pool: SQLAlchemy's asyncio engine over asyncmy, one per worker process.
 
-- https://www.encode.io/databases/connections_and_transactions/ (the pool's options)
-- https://www.encode.io/databases/database_queries/ (raw SQL with bound values)
-- https://aiomysql.readthedocs.io/en/stable/pool.html (what the options become)
-
-The lifespan opens every connection before the first request, best effort; a worker starts
-while MySQL is down, and the pool opens connections at checkout. Why each deadline, the turns
-and the retry exist: README.md, "The pool".
+https://docs.sqlalchemy.org/en/20/orm/extensions/asyncio.html and
+https://docs.sqlalchemy.org/en/20/core/pooling.html (recycling, disconnect handling).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import suppress
-from datetime import datetime
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
-import aiomysql
-import databases
-from databases.interfaces import Record
-from pymysql.constants import FIELD_TYPE
-from pymysql.converters import conversions, convert_datetime
+from sqlalchemy import URL, Row, TextClause, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from app.config import Settings
 
 logger = logging.getLogger(__name__)
 
-# The contract's statement, with the name bound as a value, never formatted into the SQL.
-LOOKUP = "SELECT id, name, create_time, update_time FROM demo_data WHERE name = :name ORDER BY id"
-PING = "SELECT 1 FROM demo_data LIMIT 1"
+DRIVER = "asyncmy"
+# The name is bound as a value, never formatted into the SQL.
+LOOKUP = text(
+    "SELECT id, name, create_time, update_time FROM demo_data WHERE name = :name ORDER BY id"
+)
+PING = text("SELECT 1 FROM demo_data LIMIT 1")
 
-# Seconds: a pooled connection unused for longer is closed and replaced at checkout, before a
-# load balancer or NAT drops it silently (their idle limits start at about 4 minutes).
+# Seconds: a connection older than this is replaced at checkout, before a load balancer or NAT
+# drops it silently (their idle limits start at about 4 minutes).
 POOL_RECYCLE = 180
-
-# "The database is unavailable": our deadlines, socket errors, and whatever PyMySQL raises
-# (aiomysql re-exports its exception classes).
-ERRORS = (TimeoutError, OSError, aiomysql.MySQLError)
-
-# The server closed the connection: MariaDB's "connection was killed", the client's "server
-# has gone away" and "lost connection", MySQL 8's inactivity disconnect.
-DEAD_CONNECTION = frozenset({1927, 2006, 2013, 4031})
+# The engine's execution option that fetch_all() bounds each query by.
+QUERY_TIMEOUT = "query_timeout"
 
 
-def timestamp_or_none(value: str | bytes) -> datetime | None:
-    """A TIMESTAMP column's value; a zero date (0000-00-00 00:00:00, which MariaDB and MySQL
-    without NO_ZERO_DATE store) as None, the null mysqlclient reads it as. PyMySQL returns a
-    value it cannot read as its text, which would leave the contract's format."""
-    parsed = convert_datetime(value)
-    return parsed if isinstance(parsed, datetime) else None
-
-
-# PyMySQL's conversions (aiomysql's `conv` option), but for TIMESTAMP.
-CONVERSIONS = {**conversions, FIELD_TYPE.TIMESTAMP: timestamp_or_none}
-
-# Closing waits for checked-out connections to come back; at shutdown that is bounded.
-CLOSE_TIMEOUT = 2.0
-
-
-class DatabaseUnavailable(Exception):
-    """MySQL refused, failed or did not answer in time: the message says which, in one line."""
-
-
-class Pool:
-    """One worker's `databases.Database`, and the contract's policy around its queries."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.database = databases.Database(
-            str(settings.DATABASE_URL),
-            # No connection while creating the pool, which would fail there when MySQL is
-            # down: open() fills it, and checkouts open what is missing, up to max_size.
-            min_size=0,
-            max_size=settings.DB_POOL_SIZE,
-            pool_recycle=POOL_RECYCLE,
-            # aiomysql's connect_timeout bounds the TCP connect only; fetch_all's deadline
-            # bounds the handshake too.
-            connect_timeout=settings.DB_CONNECT_TIMEOUT,
-            charset="utf8mb4",
+def create_engine(settings: Settings) -> AsyncEngine:
+    mysql = settings.DATABASE_URL
+    url = URL.create(
+        f"mysql+{DRIVER}",
+        username=mysql.user,
+        password=mysql.password,
+        host=mysql.host,
+        port=mysql.port,
+        database=mysql.database,
+        query={"charset": "utf8mb4"},
+    )
+    return create_async_engine(
+        url,
+        pool_size=settings.DB_POOL_SIZE,
+        max_overflow=0,
+        pool_timeout=settings.DB_POOL_TIMEOUT,
+        pool_recycle=POOL_RECYCLE,
+        # Read-only lookups: no transaction, so no ROLLBACK round trip when a connection is
+        # given back (https://docs.sqlalchemy.org/en/20/core/connections.html#dbapi-autocommit-skip-rollback).
+        isolation_level="AUTOCOMMIT",
+        skip_autocommit_rollback=True,
+        execution_options={QUERY_TIMEOUT: settings.DB_QUERY_TIMEOUT},
+        connect_args={
+            "ssl": mysql.ssl,
+            # The TCP connect only: Database.connect() bounds the handshake too.
+            "connect_timeout": settings.DB_CONNECT_TIMEOUT,
             # TIMESTAMP columns come back in UTC whatever the server's time zone.
-            init_command="SET time_zone = '+00:00'",
-            conv=CONVERSIONS,
-        )
-        self.size = settings.DB_POOL_SIZE
-        # First come, first served: asyncio's Semaphore serves its waiters in order, and with
-        # one turn per connection the pool itself never has a waiter (README.md).
-        self.turns = asyncio.Semaphore(self.size)
-        self.pool_timeout = settings.DB_POOL_TIMEOUT
-        self.connect_timeout = settings.DB_CONNECT_TIMEOUT
-        self.query_timeout = settings.DB_QUERY_TIMEOUT
-
-    async def open(self) -> None:
-        """Create the pool and fill it, best effort: the worker starts even if MySQL is down."""
-        await self.database.connect()  # with min_size=0 this opens no connection
-        await self._fill()
-
-    async def _fill(self) -> None:
-        """Ask for every connection at once, each held until all are open or one failed.
-
-        The whole fill gets DB_CONNECT_TIMEOUT; what is missing then opens at checkout.
-        """
-        opened = 0
-        failures: list[BaseException] = []
-        all_open = asyncio.Barrier(self.size)
-
-        async def hold_one() -> None:
-            nonlocal opened
-            try:
-                async with self.database.connection():
-                    opened += 1
-                    with suppress(asyncio.BrokenBarrierError):
-                        await all_open.wait()
-            except ERRORS as error:
-                failures.append(error)
-                await all_open.abort()  # the pool will not fill now: stop waiting for it
-
-        try:
-            async with asyncio.timeout(self.connect_timeout), asyncio.TaskGroup() as group:
-                for _ in range(self.size):
-                    group.create_task(hold_one())
-        except TimeoutError:
-            failures.append(TimeoutError(f"DB_CONNECT_TIMEOUT ({self.connect_timeout} s) passed"))
-        if opened == self.size:
-            logger.info("database pool open: %d connections", opened)
-        else:
-            reason = describe(failures[0]) if failures else "unknown"
-            logger.warning(
-                "database pool: %d of %d connections opened at startup (%s); "
-                "the others open on demand",
-                opened,
-                self.size,
-                reason,
-            )
-
-    async def close(self) -> None:
-        """Close every connection; requests still holding one get at most CLOSE_TIMEOUT."""
-        try:
-            async with asyncio.timeout(CLOSE_TIMEOUT):
-                await self.database.disconnect()
-        except TimeoutError:
-            logger.warning("closing the database pool timed out; the process exit closes it")
-
-    async def fetch_all(self, query: str, values: dict[str, Any] | None = None) -> list[Record]:
-        """Every row of ``query``, within the pool's deadlines; a dead connection retried once.
-
-        DB_POOL_TIMEOUT to get a turn, DB_CONNECT_TIMEOUT for the checkout (which opens a
-        connection when none is free), then DB_QUERY_TIMEOUT for the query, and for the one
-        retry when the server had closed the pooled connection. Any failure is
-        ``DatabaseUnavailable``.
-        """
-        loop = asyncio.get_running_loop()
-        waiting = "for a turn (DB_POOL_TIMEOUT)"
-        retried = False
-        try:
-            async with asyncio.timeout(self.pool_timeout) as deadline, self.turns:
-                waiting = "for a connection (DB_CONNECT_TIMEOUT)"
-                deadline.reschedule(loop.time() + self.connect_timeout)
-                query_end = 0.0
-                while True:
-                    async with self.database.connection() as connection:
-                        waiting = "for the query (DB_QUERY_TIMEOUT)"
-                        query_end = query_end or loop.time() + self.query_timeout
-                        deadline.reschedule(query_end)
-                        try:
-                            return await connection.fetch_all(query, values)
-                        except ERRORS as error:
-                            if retried or not dead_connection(error):
-                                raise
-                            connection.raw_connection.close()  # never back to the pool
-                    retried = True
-                    waiting = "for the retry (DB_QUERY_TIMEOUT)"
-                    deadline.reschedule(min(loop.time() + self.connect_timeout, query_end))
-        except TimeoutError as error:
-            raise DatabaseUnavailable(f"TimeoutError: no answer waiting {waiting}") from error
-        except ERRORS as error:
-            raise DatabaseUnavailable(describe(error)) from error
-
-    async def lookup(self, name: str) -> list[Record]:
-        """The contract's lookup: the rows named ``name``, in id order."""
-        return await self.fetch_all(LOOKUP, {"name": name})
-
-    async def ping(self) -> None:
-        """Readiness: the table answers through the pool, within the pool's deadlines."""
-        await self.fetch_all(PING)
-
-
-def dead_connection(error: BaseException) -> bool:
-    """Whether the server had closed the connection (so a read-only retry is safe)."""
-    if isinstance(error, aiomysql.InterfaceError):  # aiomysql's "Not connected"
-        return True
-    return (
-        isinstance(error, aiomysql.MySQLError)
-        and bool(error.args)
-        and (error.args[0] in DEAD_CONNECTION)
+            "init_command": "SET time_zone = '+00:00'",
+        },
     )
 
 
+@asynccontextmanager
+async def deadline(seconds: float, name: str) -> AsyncIterator[None]:
+    """``asyncio.timeout``, whose TimeoutError names the setting that ran out."""
+    try:
+        async with asyncio.timeout(seconds) as scope:
+            yield
+    except TimeoutError:
+        if scope.expired():
+            raise TimeoutError(f"{name} ({seconds:g} s) passed") from None
+        raise
+
+
+class Database:
+    """The engine, and the turns that make its pool serve waiting requests in arrival order.
+
+    SQLAlchemy's asyncio pool waits on an ``asyncio.Queue``, where a newcomer can take a
+    connection given back for a woken waiter, which then queues again at the back. One turn
+    per connection, from asyncio's first-come-first-served Semaphore, leaves it no waiter.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.engine = create_engine(settings)
+        self.size = settings.DB_POOL_SIZE
+        self.turns = asyncio.Semaphore(self.size)
+        self.pool_timeout = settings.DB_POOL_TIMEOUT
+        self.connect_timeout = settings.DB_CONNECT_TIMEOUT
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection, waited for in turn, opened if the pool has none ready."""
+        async with deadline(self.pool_timeout, "DB_POOL_TIMEOUT"):
+            await self.turns.acquire()
+        try:
+            async with deadline(self.connect_timeout, "DB_CONNECT_TIMEOUT"):
+                connection = await self.engine.connect()
+            try:
+                yield connection
+            finally:
+                await connection.close()
+        finally:
+            self.turns.release()
+
+    async def fill(self) -> None:
+        """Open every connection at once before serving, within DB_CONNECT_TIMEOUT, best effort.
+
+        The worker starts whatever the outcome: what is missing opens at checkout.
+        """
+        started = time.monotonic()
+        opened: list[AsyncConnection] = []
+        failures: list[BaseException] = []
+
+        async def open_one() -> None:
+            try:
+                opened.append(await self.engine.connect())
+            except Exception as error:  # logged below: the worker starts anyway
+                failures.append(error)
+
+        try:
+            async with (
+                deadline(self.connect_timeout, "DB_CONNECT_TIMEOUT"),
+                asyncio.TaskGroup() as group,
+            ):
+                for _ in range(self.size):
+                    group.create_task(open_one())
+        except TimeoutError as error:
+            failures.append(error)
+        for connection in opened:
+            await connection.close()  # back to the pool, open
+        summary = "database pool: opened %d of %d connections in %.2f s"
+        elapsed = time.monotonic() - started
+        if len(opened) == self.size:
+            logger.info(summary, len(opened), self.size, elapsed)
+        else:
+            failed = self.size - len(opened)
+            first = describe(failures[0])
+            logger.warning(
+                f"{summary}; %d failed: %s", len(opened), self.size, elapsed, failed, first
+            )
+
+    async def close(self) -> None:
+        """Close the pool's connections; a database that no longer answers gets 2 s."""
+        with suppress(TimeoutError):
+            async with asyncio.timeout(2):
+                await self.engine.dispose()
+
+
+async def fetch_all(
+    connection: AsyncConnection, statement: TextClause, **values: Any
+) -> Sequence[Row[Any]]:
+    """Every row, within the query timeout; once more on a fresh connection if this one was dead.
+
+    SQLAlchemy invalidates a connection whose error the dialect calls a disconnect (the server
+    closed it: MySQL errors 2006, 2013, 4031, MariaDB's 1927, ...), and the next statement on
+    it checks out a new one. A query timeout is not retried.
+    """
+    seconds = connection.engine.get_execution_options()[QUERY_TIMEOUT]
+    async with deadline(seconds, "DB_QUERY_TIMEOUT"):
+        try:
+            return (await connection.execute(statement, values)).all()
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+        await connection.rollback()  # SQLAlchemy's condition for using the connection again
+        return (await connection.execute(statement, values)).all()
+
+
 def describe(error: BaseException) -> str:
-    """The error class, the driver's code and message, and their cause, in one line."""
-    if isinstance(error, aiomysql.MySQLError) and len(error.args) == 2:
-        text = f"{type(error).__name__} {error.args[0]}: {error.args[1]}"
+    """``Class (driver code): message`` for a driver's error, else ``Class: message``."""
+    cause = error.orig if isinstance(error, DBAPIError) else error
+    args: tuple[Any, ...] = getattr(cause, "args", ())
+    if len(args) == 2 and isinstance(args[0], int):
+        text = f"{type(cause).__name__} ({args[0]}): {args[1]}"
     else:
-        text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-    if error.__cause__ is not None:
-        text += f" ({describe(error.__cause__)})"
+        text = f"{type(cause).__name__}: {cause}".removesuffix(": ")
     return " ".join(text.split())

@@ -1,33 +1,32 @@
-"""Dependencies: the worker's pool and the requested name, as ``Annotated`` aliases.
+"""Dependencies as ``Annotated`` aliases: a pooled connection and the requested name.
 
-As fastapi/full-stack-fastapi-template's ``api/deps.py``; both are ``async def``, so FastAPI
-calls them on the event loop rather than in its thread pool
-(https://fastapi.tiangolo.com/tutorial/dependencies/, "async or not async").
+Both are ``async def``, so FastAPI calls them on the event loop, not in its thread pool.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from collections.abc import AsyncIterator
+from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.db import Pool
+from app.db import Database
 from app.query import parse_name, random_name
 
 
-async def get_pool(request: Request) -> Pool:
-    """The worker's pool, from the lifespan state (app.main.lifespan)."""
-    return cast(Pool, request.state.pool)
+async def get_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    database: Database = request.state.database
+    async with database.connect() as connection:
+        yield connection
 
 
 async def requested_name(request: Request) -> str:
-    """``name`` from the raw query string, parsed strictly; a blog name when none is given.
-
-    Not a ``Query()`` parameter: Starlette's parser replaces undecodable bytes silently, and
-    a repeated ``name`` would be taken once (README.md, "Dependencies").
-    """
+    """``name`` parsed strictly from the raw query string; a random one when none is given."""
     return parse_name(request.scope["query_string"]) or random_name()
 
 
-PoolDep = Annotated[Pool, Depends(get_pool)]
+# scope="function": the connection goes back to the pool when the path operation returns,
+# before its response is serialised and sent.
+ConnectionDep = Annotated[AsyncConnection, Depends(get_connection, scope="function")]
 NameDep = Annotated[str, Depends(requested_name)]

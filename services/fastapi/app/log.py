@@ -1,37 +1,33 @@
-"""Logging: uvicorn's own configuration, one line per event, everything on stderr.
+"""Logging: one line per event on stderr, the server's own loggers included.
 
-uvicorn takes a ``logging.config.dictConfig`` dictionary (https://www.uvicorn.org/settings/,
-``log_config``): this is its default, with the formatter below on every handler, the access
-log on stderr too, the ``app`` loggers at INFO and anything else at WARNING.
-
-An unexpected exception is answered with the 500 body and then re-raised for the server to log
-(Starlette's ``ServerErrorMiddleware``, as ASGI asks): uvicorn logs it at ERROR with the
-exception attached, and ``OneLineFormatter`` writes the exception's class, its message and the
-innermost frame as ``file:line`` on the same line, never a traceback
-(https://docs.python.org/3/library/logging.html#logging.Formatter.formatException).
+``log_config()`` is the ``logging.config.dictConfig`` dictionary that uvicorn takes as
+``log_config`` (https://www.uvicorn.org/settings/#logging).
 """
 
 from __future__ import annotations
 
-import copy
 import logging
+import time
 import traceback
 from types import TracebackType
 from typing import Any
 
-from uvicorn.config import LOGGING_CONFIG
-from uvicorn.logging import DefaultFormatter
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+DATEFMT = "%Y-%m-%dT%H:%M:%SZ"
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
 
-class OneLineFormatter(DefaultFormatter):
-    """uvicorn's format, with an exception summarised and every record on one line."""
+class OneLineFormatter(logging.Formatter):
+    """UTC times; an exception as ``Class: message at file:line`` on its record's line."""
+
+    converter = staticmethod(time.gmtime)
+
+    def __init__(self) -> None:
+        super().__init__(FORMAT, DATEFMT)
 
     def formatException(self, ei: ExcInfo) -> str:
         _, error, tb = ei
-        if error is None:
-            return ""
         frames = traceback.extract_tb(tb)
         where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
         return f"{type(error).__name__}: {error}{where}"
@@ -40,19 +36,25 @@ class OneLineFormatter(DefaultFormatter):
         return ""
 
     def format(self, record: logging.LogRecord) -> str:
-        # logging puts the exception on a line of its own; the message may hold newlines too.
+        # logging puts the exception on a line of its own; a message may hold newlines too.
         lines = [line.strip() for line in super().format(record).splitlines()]
         message, *details = [line for line in lines if line]
         return f"{message}: {' '.join(details)}" if details else message
 
 
 def log_config() -> dict[str, Any]:
-    """uvicorn's logging configuration, one line per event, all of it on stderr."""
-    config = copy.deepcopy(LOGGING_CONFIG)
-    for formatter in config["formatters"].values():
-        if formatter["()"] == "uvicorn.logging.DefaultFormatter":
-            formatter["()"] = f"{__name__}.OneLineFormatter"
-    config["handlers"]["access"]["stream"] = "ext://sys.stderr"
-    config["loggers"]["app"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    config["root"] = {"handlers": ["default"], "level": "WARNING"}
-    return config
+    """The app's and uvicorn's loggers at INFO, anything else at WARNING, all to stderr."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"line": {"()": f"{__name__}.OneLineFormatter"}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "line",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": "WARNING"},
+        "loggers": {"app": {"level": "INFO"}, "uvicorn": {"level": "INFO"}},
+    }

@@ -1,9 +1,6 @@
-"""Response models: the contract's JSON bodies, validated and serialised by Pydantic.
+"""Response models: ``/demo``'s rows, validated and written as JSON by pydantic-core.
 
-A path operation's ``response_model`` filters and validates what it returns, and FastAPI
-serialises it straight to JSON bytes with pydantic-core
-(https://fastapi.tiangolo.com/tutorial/response-model/,
-https://fastapi.tiangolo.com/advanced/custom-response/#orjson-or-response-model).
+https://fastapi.tiangolo.com/advanced/custom-response/#orjson-or-response-model
 """
 
 from __future__ import annotations
@@ -11,28 +8,33 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 
-def as_utc(value: datetime) -> datetime:
+def zero_as_null(value: object) -> object:
+    """A zero TIMESTAMP (``0000-00-00 00:00:00``) arrives as its text: null, like NULL."""
+    return None if isinstance(value, str | bytes) else value
+
+
+def as_utc(value: datetime | None) -> datetime | None:
     """The driver's naive datetimes are UTC (the session's time_zone is +00:00): say so."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
-# Serialised as YYYY-MM-DDTHH:MM:SSZ: TIMESTAMP columns hold whole seconds.
-UTCDatetime = Annotated[datetime, AfterValidator(as_utc)]
+# Written as YYYY-MM-DDTHH:MM:SSZ: TIMESTAMP columns hold whole seconds.
+Timestamp = Annotated[datetime | None, BeforeValidator(zero_as_null), AfterValidator(as_utc)]
 
 
 class DemoRow(BaseModel):
-    """One ``demo_data`` row; timestamps in UTC, ``YYYY-MM-DDTHH:MM:SSZ``, or null."""
+    """One ``demo_data`` row; timestamps in UTC or null."""
 
-    # Read from `databases` Records by attribute, as from ORM objects.
+    # Read from SQLAlchemy's Rows by attribute.
     model_config = ConfigDict(from_attributes=True)
 
     id: int = Field(examples=[42])
     name: str = Field(examples=["aB3!"])
-    create_time: UTCDatetime | None = Field(examples=["2024-08-20T01:00:00Z"])
-    update_time: UTCDatetime | None = Field(examples=["2024-08-20T01:00:00Z"])
+    create_time: Timestamp = Field(examples=["2024-08-20T01:00:00Z"])
+    update_time: Timestamp = Field(examples=["2024-08-20T01:00:00Z"])
 
 
 class Status(BaseModel):
@@ -41,8 +43,8 @@ class Status(BaseModel):
     status: str = Field(examples=["ok"])
 
 
-class Error(BaseModel):
-    """Every error: a code and a fixed message (README.md, the contract)."""
+class ErrorBody(BaseModel):
+    """Every error: a code and a fixed message (app.errors)."""
 
     error: str = Field(examples=["database_unavailable"])
     detail: str = Field(examples=["The database is unavailable."])

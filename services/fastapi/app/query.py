@@ -1,9 +1,7 @@
 """The ``name`` of a ``/demo`` request, parsed strictly from the raw query string.
 
-FastAPI's query parameters come from Starlette's parser, which replaces undecodable bytes
-silently; the contract rejects them (README.md, the contract). ``parse_name`` takes
-the raw bytes of the ASGI scope and decodes them with the standard library's form decoder in
-strict mode; app.deps hands its result to ``/demo``.
+Starlette's query parser replaces undecodable bytes silently and keeps one of a repeated
+parameter; this one refuses both.
 """
 
 from __future__ import annotations
@@ -12,7 +10,7 @@ import random
 import re
 from urllib.parse import parse_qsl
 
-# The blog's alphabet and name lengths, for requests that give no name.
+# The alphabet and name lengths of requests that give no name.
 ALPHABET = "1234567890abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!@#$%^&*()_+=-"
 MAX_NAME = 255
 # A "%" not followed by two hex digits; parse_qsl would keep it as a literal "%".
@@ -28,7 +26,7 @@ class InvalidName(Exception):
 
 
 def random_name() -> str:
-    """A name drawn exactly as the blog draws one: 1 to 253 characters of ALPHABET."""
+    """A random name: 1 to 253 characters of ALPHABET."""
     return "".join(random.choices(ALPHABET, k=random.randrange(1, 254)))
 
 

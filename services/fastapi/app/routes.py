@@ -1,36 +1,38 @@
-"""The path operations, on an ``APIRouter`` that app.main includes.
+"""The path operations, on ``APIRouter``s without a prefix: the paths are at the root.
 
-As fastapi/full-stack-fastapi-template's ``api/routes/``, without a prefix: the contract's
-paths are at the root. Errors are raised and left to app.errors.
-
-A FastAPI ``GET`` route does not answer ``HEAD``, so each function is also registered as a
-``HEAD`` route, left out of the schema: one ``api_route`` for both methods would give the
-schema two operations with one operation ID, which FastAPI warns about. uvicorn sends a
-``HEAD`` response's headers without its body.
+A ``GET`` route does not answer ``HEAD`` (fastapi/fastapi#1773), so each function is also a
+``HEAD`` route, left out of the schema; uvicorn sends its headers without the body.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
-from app.deps import NameDep, PoolDep
-from app.models import DemoRow, Error, Status
+from app.db import LOOKUP, PING, fetch_all
+from app.deps import ConnectionDep, NameDep
+from app.models import DemoRow, ErrorBody, Status
 from app.query import MAX_NAME
 
 router = APIRouter(tags=["demo"])
 probes = APIRouter(tags=["probes"])
 
+JSON = "application/json"
+# Constant bodies, rendered once.
+IDLE = Status(status="idle").model_dump_json().encode()
+OK = Status(status="ok").model_dump_json().encode()
+READY = Status(status="ready").model_dump_json().encode()
+
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
-    503: {"model": Error, "description": "The database is unavailable"}
+    503: {"model": ErrorBody, "description": "The database is unavailable"}
 }
-# app.deps parses `name` from the raw query string, so FastAPI cannot see it: document it.
+# app.deps parses `name` from the raw query string, where FastAPI cannot see it: documented here.
 NAME_PARAMETER = {
     "name": "name",
     "in": "query",
     "required": False,
-    "description": "The name to look up; without it, a random name as the blog draws one.",
+    "description": "The name to look up; without it, a random name.",
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_NAME},
 }
 
@@ -40,32 +42,32 @@ NAME_PARAMETER = {
 @router.get(
     "/demo",
     response_model=list[DemoRow],
-    responses={400: {"model": Error, "description": "Invalid query or name"}, **UNAVAILABLE},
+    responses={400: {"model": ErrorBody, "description": "Invalid query or name"}, **UNAVAILABLE},
     openapi_extra={"parameters": [NAME_PARAMETER]},
 )
-async def demo(pool: PoolDep, name: NameDep) -> Any:
-    """The blog's lookup: the rows named ``name``, in id order."""
-    # `databases` Records; response_model validates and serialises them (app.models).
-    return await pool.lookup(name)
+async def demo(name: NameDep, connection: ConnectionDep) -> Any:
+    """The rows named ``name``, in id order."""
+    # Dependencies run in this order: a refused name never takes a connection.
+    return await fetch_all(connection, LOOKUP, name=name)
 
 
 @router.head("/idle", include_in_schema=False)
-@router.get("/idle")
-async def idle() -> Status:
-    """The blog's "idle" test: no database."""
-    return Status(status="idle")
+@router.get("/idle", response_model=Status)
+async def idle() -> Response:
+    """No database."""
+    return Response(IDLE, media_type=JSON)
 
 
 @probes.head("/healthz", include_in_schema=False)
-@probes.get("/healthz")
-async def healthz() -> Status:
+@probes.get("/healthz", response_model=Status)
+async def healthz() -> Response:
     """Liveness: the process answers; never touches the database."""
-    return Status(status="ok")
+    return Response(OK, media_type=JSON)
 
 
 @probes.head("/readyz", include_in_schema=False)
-@probes.get("/readyz", responses=UNAVAILABLE)
-async def readyz(pool: PoolDep) -> Status:
+@probes.get("/readyz", response_model=Status, responses=UNAVAILABLE)
+async def readyz(connection: ConnectionDep) -> Response:
     """Readiness: the table answers through the pool within its deadlines, else 503."""
-    await pool.ping()
-    return Status(status="ready")
+    await fetch_all(connection, PING)
+    return Response(READY, media_type=JSON)

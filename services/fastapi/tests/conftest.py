@@ -1,13 +1,10 @@
 """Fixtures: the app under FastAPI's TestClient, a real MySQL, and the real server.
 
-- ``client``: the app with a database that is never there (DATABASE_URL points at a local
-  port that refuses connections, the contract's "database down" case).
+- ``client``: the app with a database that is never there (its settings, overridden as
+  https://fastapi.tiangolo.com/advanced/settings/ shows, point at a port that refuses).
 - ``database_url``, ``scratch``: TEST_DATABASE_URL, an empty database holding the
   ``demo_data`` table (``nox -s service`` provides one); the tests that need it skip without.
 - ``server``: ``python -m app``, the image's command, as a process on a free port.
-
-https://fastapi.tiangolo.com/advanced/testing-events/ (the client runs the lifespan),
-https://fastapi.tiangolo.com/advanced/settings/ (settings from a fresh environment).
 """
 
 from __future__ import annotations
@@ -28,7 +25,7 @@ import pymysql
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.main import app
 
 SERVICE = Path(__file__).resolve().parent.parent
@@ -67,17 +64,19 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]
     get_settings.cache_clear()
 
 
+def settings(url: str, **values: object) -> Settings:
+    """Settings as given, with short deadlines; nothing read from the environment."""
+    deadlines = dict.fromkeys(("DB_POOL_TIMEOUT", "DB_CONNECT_TIMEOUT", "DB_QUERY_TIMEOUT"), 1)
+    return Settings.model_validate({"DATABASE_URL": url, **deadlines, **values})
+
+
 @pytest.fixture(scope="session")
 def client(refused_url: str) -> Iterator[TestClient]:
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("DATABASE_URL", refused_url)
-        for name in ("DB_POOL_TIMEOUT", "DB_CONNECT_TIMEOUT", "DB_QUERY_TIMEOUT"):
-            env.setenv(name, "1")
-        get_settings.cache_clear()
-        # As a context manager the client runs the lifespan: the pool exists as in production.
-        with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
-            yield client
-    get_settings.cache_clear()
+    app.dependency_overrides[get_settings] = lambda: settings(refused_url)
+    # As a context manager the client runs the lifespan: the pool exists as in production.
+    with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
+        yield client
+    app.dependency_overrides.clear()
 
 
 @pytest.fixture(scope="session")

@@ -45,8 +45,18 @@ def test_aware_timestamps_are_kept() -> None:
     assert row.create_time.astimezone(UTC).hour == 23
 
 
+def test_a_zero_timestamp_is_null() -> None:
+    # The driver cannot read 0000-00-00 00:00:00 as a datetime and returns its text.
+    row = {"id": 1, "name": "a", "create_time": "0000-00-00 00:00:00", "update_time": b"0000"}
+    assert DemoRow.model_validate(row).model_dump() == {
+        **row,
+        "create_time": None,
+        "update_time": None,
+    }
+
+
 def test_read_by_attribute() -> None:
-    class Record:  # what a `databases` Record offers: attribute access to the columns
+    class Record:  # what a SQLAlchemy Row offers: attribute access to the columns
         id, name, create_time, update_time = 7, "x", WHEN, None
 
     assert DemoRow.model_validate(Record()).model_dump() == {

@@ -7,13 +7,19 @@ uvicorn with httptools, its settings from app.__main__.
 from __future__ import annotations
 
 import http.client
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 
 from app.__main__ import GRACEFUL_SHUTDOWN_SECONDS
-from tests.conftest import Scratch, Server, start_server
+from tests.conftest import SERVICE, Scratch, Server, start_server
+
+FILL = r"INFO app.db: database pool: opened 10 of 10 connections in \d+\.\d\d s"
 
 
 def get(server: Server, target: str, method: str = "GET") -> http.client.HTTPResponse:
@@ -84,15 +90,31 @@ def test_logs_one_line_per_event_on_stderr(database_url: str, no_table: None) ->
         stdout, stderr = server.stop()
     assert statuses == [503, 503, 200]
     assert stdout == ""  # everything goes to stderr
-    lines = stderr.splitlines()
-    assert "INFO:     database pool open: 10 connections" in lines
-    assert "INFO:     Application startup complete." in lines
-    assert lines[-1].startswith("INFO:     Finished server process")
+    lines = [line.split(" ", 1)[1] for line in stderr.splitlines()]  # without the time
+    assert [line for line in lines if line.startswith("INFO app.db: ")] == [
+        line for line in lines if re.fullmatch(FILL, line)
+    ]
+    assert "INFO uvicorn.error: Application startup complete." in lines
+    assert lines[-1].startswith("INFO uvicorn.error: Finished server process")
     warnings = [line for line in lines if line.startswith("WARNING")]
-    assert len(warnings) == 2  # a ProgrammingError is "database unavailable" too
-    for warning, path in zip(warnings, ("/demo", "/readyz"), strict=True):
-        assert warning.startswith(
-            f"WARNING:  GET {path}: database unavailable: ProgrammingError 1146: "
-        )
+    # A ProgrammingError is "database unavailable" too.
+    prefix = "WARNING app.errors: database unavailable: ProgrammingError (1146): "
+    assert len(warnings) == 2
+    assert all(warning.startswith(prefix) for warning in warnings)
     assert sum('"GET /idle HTTP/1.1" 200' in line for line in lines) == 1  # the access log
-    assert not [line for line in lines if not line.startswith(("INFO:", "WARNING:"))]
+    assert all(line.startswith(("INFO ", "WARNING ")) for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("PORT", "99999"), ("DATABASE_URL", "mysql://u:secret@db/x?a=b")]
+)
+def test_a_refused_setting_stops_the_process_with_one_line(variable: str, value: str) -> None:
+    env = {**os.environ, "DATABASE_URL": "mysql://u@db/x", variable: value}
+    done = subprocess.run(
+        [sys.executable, "-m", "app"], cwd=SERVICE, env=env, capture_output=True, text=True
+    )
+    assert done.returncode != 0
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert re.fullmatch(rf"\S+ CRITICAL app: invalid configuration: {variable}: .+", line)
+    assert "secret" not in line
