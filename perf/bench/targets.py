@@ -2,8 +2,8 @@
 
 Services start by their Dockerfile's CMD in their own pinned environments (the contract kit's
 ``run_service``). The floors run from ``perf/floors/wsgi`` and ``perf/floors/asgi``, each
-folder with its own pinned environment. The blog's apps run from ``perf/blog/`` in the pinned
-environment of the service of their framework (``BorrowedSpec``).
+folder with its own pinned environment. The blog's apps run from ``perf/blog/<framework>``, each
+folder with its own environment, pinned to what the app imports at the blog's date.
 """
 
 from __future__ import annotations
@@ -30,10 +30,17 @@ SERVICE_LAYERS = {
     "django-threads": ("threads", GUNICORN_GTHREAD, "Django", MYSQLCLIENT_THREADS, "Django ORM"),
     "flask": ("gevent", GUNICORN_GEVENT, "Flask", MYSQLCLIENT_GREENIFY, "dataset"),
     "flask-threads": ("threads", GUNICORN_GTHREAD, "Flask", MYSQLCLIENT_THREADS, "dataset"),
-    "fastapi": ("asyncio", UVICORN_UVLOOP, "FastAPI", "aiomysql", "databases"),
+    "fastapi": ("asyncio", UVICORN_UVLOOP, "FastAPI", "asyncmy", "SQLAlchemy (asyncio)"),
     "starlette": ("asyncio", UVICORN_UVLOOP, "Starlette", "aiomysql", "databases"),
 }
-FLOOR_OF_STACK = {"gevent": "floor-gevent", "asyncio": "floor-asyncio", "threads": "floor-gthread"}
+# The blog's apps, the same way: gevent with greenify for Django and Flask, as the blog ran them;
+# FastAPI and Starlette on `databases` over aiomysql, whatever the services use now.
+BLOG_LAYERS = {
+    "django": ("gevent", GUNICORN_GEVENT, "Django", MYSQLCLIENT_GREENIFY),
+    "flask": ("gevent", GUNICORN_GEVENT, "Flask", MYSQLCLIENT_GREENIFY),
+    "fastapi": ("asyncio", UVICORN_UVLOOP, "FastAPI", "aiomysql"),
+    "starlette": ("asyncio", UVICORN_UVLOOP, "Starlette", "aiomysql"),
+}
 
 # The services' uvicorn settings that change the per-request work (services/*/app/__main__.py).
 UVICORN = (
@@ -41,21 +48,6 @@ UVICORN = (
     "--ws", "none", "--no-access-log", "--log-level", "warning",
 )  # fmt: skip
 UVICORN_AS_SERVICES = ("--no-proxy-headers", "--no-server-header")
-
-
-@dataclass(frozen=True)
-class BorrowedSpec(ServiceSpec):
-    """A blog app run from a perf/ folder in a service's pinned virtualenv.
-
-    ``name`` stays the service's, so the kit reuses that service's environment; the command
-    runs in ``path`` (a folder of perf/), never in the service's folder.
-    """
-
-    borrowed_requirements: Path = Path()
-
-    @property
-    def requirements(self) -> Path:
-        return self.borrowed_requirements
 
 
 @dataclass(frozen=True)
@@ -98,16 +90,28 @@ def build_targets(selected: Sequence[str] | None = None) -> list[Target]:
     unknown = set(services) - set(SERVICE_LAYERS)
     if unknown:
         raise SystemExit(f"perf/bench/targets.py names no layers for {sorted(unknown)}")
+    floors = _floors()
     targets = []
     for name, spec in services.items():
         stack, server, framework, driver, library = SERVICE_LAYERS[name]
         role = Role(
-            name, "service", stack, spec.folder, FLOOR_OF_STACK[stack], f"blog-{spec.folder}",
-            server, framework, driver, library,
+            name, "service", stack, spec.folder, _floor_of(floors, stack, driver),
+            f"blog-{spec.folder}", server, framework, driver, library,
         )  # fmt: skip
         targets.append(Target(role, spec, free_port()))
+    targets += floors
+    targets += _blog_apps(floors)
+    if selected:
+        missing = set(selected) - {t.name for t in targets}
+        if missing:
+            known = [t.name for t in targets]
+            raise SystemExit(f"unknown target(s) {sorted(missing)}; known: {known}")
+        targets = [t for t in targets if t.name in selected]
+    return targets
 
-    targets += [
+
+def _floors() -> list[Target]:
+    return [
         _floor(
             "floor-gevent", "gevent", "wsgi", GUNICORN_GEVENT, MYSQLCLIENT_GREENIFY,
             FLOOR_WORKER="gevent", FLOOR_DRIVER="mysqlclient",
@@ -129,40 +133,32 @@ def build_targets(selected: Sequence[str] | None = None) -> list[Target]:
             FLOOR_DRIVER="asyncmy",
         ),
     ]  # fmt: skip
-    targets += _blog_apps(services)
-    if selected:
-        missing = set(selected) - {t.name for t in targets}
-        if missing:
-            known = [t.name for t in targets]
-            raise SystemExit(f"unknown target(s) {sorted(missing)}; known: {known}")
-        targets = [t for t in targets if t.name in selected]
-    return targets
 
 
-def _blog_apps(services: dict[str, ServiceSpec]) -> list[Target]:
+def _floor_of(floors: Sequence[Target], stack: str, driver: str) -> str:
+    """The floor with the same server and driver: its ``/demo`` less its ``/idle`` is the
+    ladder's driver rung, so FastAPI on asyncmy is measured against asyncmy, not aiomysql."""
+    for floor in floors:
+        if (floor.role.stack, floor.role.driver) == (stack, driver):
+            return floor.name
+    raise SystemExit(f"perf/bench/targets.py has no floor of {stack} on {driver}")
+
+
+def _blog_apps(floors: Sequence[Target]) -> list[Target]:
     # One gunicorn configuration for the blog's Django and Flask apps, as the blog ran both;
     # uvicorn as the old code ran the blog's FastAPI and Starlette apps (proxy headers on).
     gunicorn = ("gunicorn", "-c", "../gunicorn.conf.py")
-    apps: dict[str, tuple[str, tuple[str, ...] | None]] = {
-        "django": ("django", (*gunicorn, "blog.wsgi")),
-        "flask": ("flask", (*gunicorn, "app:app")),
-        "fastapi": ("fastapi", None),
-        # The blog's Starlette app imports pydantic, which Starlette's pins lack: FastAPI's
-        # environment has the same Starlette release and pydantic.
-        "starlette": ("fastapi", None),
-    }
+    commands = {"django": (*gunicorn, "blog.wsgi"), "flask": (*gunicorn, "app:app")}
     targets = []
-    for framework, (venv, gunicorn_command) in apps.items():
-        stack, server, framework_name, driver, _ = SERVICE_LAYERS[framework]
+    for framework, (stack, server, framework_name, driver) in BLOG_LAYERS.items():
         port = free_port()
-        spec = BorrowedSpec(
-            name=services[venv].name,
-            path=BLOG / framework,
-            command=gunicorn_command or _uvicorn("main:app", port),
-            borrowed_requirements=services[venv].requirements,
+        name = f"blog-{framework}"
+        # A folder of its own, so an environment of its own: perf/blog/<framework>/requirements.txt.
+        spec = ServiceSpec(
+            name, BLOG / framework, commands.get(framework) or _uvicorn("main:app", port)
         )
         role = Role(
-            f"blog-{framework}", "blog", stack, framework, FLOOR_OF_STACK[stack], None,
+            name, "blog", stack, framework, _floor_of(floors, stack, driver), None,
             server, framework_name, driver, "the blog's code",
         )  # fmt: skip
         targets.append(Target(role, spec, port))
