@@ -1,5 +1,7 @@
 """SIGTERM while requests are in flight: none is lost, no new connection is taken (CONTRACT.md,
 "Shutdown"). Every selected service at once, so the test waits out one hold, not one per target.
+A target whose services.toml known issue names this test may keep accepting connections while it
+drains (it must, strictly); nothing else is excused.
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ import pytest
 
 from contract.client import demo_path
 from contract.pytest_plugin import FIGURES, SPECS
+from contract.services import ServiceSpec
 from contract.tests.conftest import GRACEFUL_PERIOD, POOL_SIZE, Deployer, Deployment, eventually
 
 # How long each lookup's reply is held at the database: longer than the 5 s and 8 s graceful
 # periods the services had before the contract's 20 s (either would cut it), and short enough
 # that a lookup of two round trips (a checkout ping, then the query) still ends inside 20 s.
 HELD = 9.0
+TEST = "test_sigterm_finishes_every_request_in_flight"
+ACCEPTS = "still accepts connections after SIGTERM"
 
 
 def _lookup(url: str) -> int | str:
@@ -44,6 +49,17 @@ def _refused(service: Deployment) -> bool:
 
 def _pool_closed(service: Deployment) -> bool:
     return service.held_connections() == 0
+
+
+def _excuse_known_issues(problems: dict[str, list[str]], specs: list[ServiceSpec]) -> None:
+    """One test for every target, so the plugin cannot mark a target's known issue: here, a
+    target with one must keep accepting (strictly), and nothing else is excused."""
+    for spec in specs:
+        if TEST in spec.known_issues:
+            if ACCEPTS in problems[spec.name]:
+                problems[spec.name].remove(ACCEPTS)
+            else:
+                problems[spec.name].append("its known issue is gone: remove it from services.toml")
 
 
 def test_sigterm_finishes_every_request_in_flight(
@@ -75,7 +91,7 @@ def test_sigterm_finishes_every_request_in_flight(
         for service in fleet:
             problems[service.name] = []
             if not _refused(service):
-                problems[service.name].append("still accepts connections after SIGTERM")
+                problems[service.name].append(ACCEPTS)
             if service.proxy.held != POOL_SIZE:
                 problems[service.name].append("lookups ended before it stopped accepting")
         for service in fleet:
@@ -104,5 +120,6 @@ def test_sigterm_finishes_every_request_in_flight(
             pytestconfig.stash[FIGURES][service.name]["shutdown"] = (
                 f"{POOL_SIZE} lookups held {HELD:.0f} s, {took}"
             )
+    _excuse_known_issues(problems, pytestconfig.stash[SPECS])
     found = {name: "; ".join(found) for name, found in problems.items() if found}
     assert not found, "\n".join(f"{name}: {text}" for name, text in found.items())
