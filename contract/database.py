@@ -256,15 +256,16 @@ def _timestamp(value: datetime | str | None) -> str | None:
 
 
 @contextmanager
-def provide_database(prefix: str = "contract") -> Iterator[Database]:
-    """Yield a scratch database on ``DATABASE_URL``'s server or on a throw-away one."""
+def provide_database(prefix: str = "contract", *, tls: bool = True) -> Iterator[Database]:
+    """Yield a scratch database on ``DATABASE_URL``'s server or on a throw-away one (offering
+    TLS unless ``tls`` is false)."""
     with ExitStack() as stack:
         url = os.environ.get("DATABASE_URL")
         process = None
         if url:
             server = ServerAddress.from_url(url)
         else:
-            process = stack.enter_context(throwaway_server())
+            process = stack.enter_context(throwaway_server(tls=tls))
             server = ServerAddress(host=process.host, port=process.port, user="root")
         name = f"{prefix}_{secrets.token_hex(4)}"
         database = Database(server=server, name=name, process=process)

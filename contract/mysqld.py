@@ -141,14 +141,14 @@ def _initialise(binary: Path, is_mariadb: bool, datadir: Path, user_args: list[s
 class ThrowawayServer:
     """A server process on a data directory of its own; ``restart()`` keeps data and port."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, tls: bool = True) -> None:
         self.binary, self.is_mariadb = find_server()
         # mysqld refuses to run as root unless told to; a normal user needs nothing.
         user_args = ["--user=root"] if os.geteuid() == 0 else []
         datadir = root / "data"
         _initialise(self.binary, self.is_mariadb, datadir, user_args)
         self.host, self.port = "127.0.0.1", free_port()
-        self.tls = make_tls_files(root / "tls")
+        self.tls = make_tls_files(root / "tls") if tls else None
         self.log = root / "server.log"
         self.command = [
             str(self.binary),
@@ -166,9 +166,11 @@ class ThrowawayServer:
             # Throw-away data: durability buys nothing and costs seeding time.
             "--innodb-flush-log-at-trx-commit=0",
             "--local-infile=1",
-            f"--ssl-ca={self.tls.ca}",
-            f"--ssl-cert={self.tls.cert}",
-            f"--ssl-key={self.tls.key}",
+            *(
+                [f"--ssl-ca={self.tls.ca}", f"--ssl-cert={self.tls.cert}", f"--ssl-key={self.tls.key}"]
+                if self.tls
+                else []
+            ),
             *user_args,
         ]
         if not self.is_mariadb:
@@ -199,10 +201,10 @@ class ThrowawayServer:
 
 
 @contextmanager
-def throwaway_server() -> Iterator[ThrowawayServer]:
+def throwaway_server(*, tls: bool = True) -> Iterator[ThrowawayServer]:
     """Start a server in a temporary directory; yield it; stop and remove it on exit."""
     with tempfile.TemporaryDirectory(prefix="contract-mysqld-") as tmp:
-        server = ThrowawayServer(Path(tmp))
+        server = ThrowawayServer(Path(tmp), tls=tls)
         server.start()
         try:
             yield server

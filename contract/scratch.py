@@ -5,6 +5,9 @@ empty ``demo_data`` table (``schema.sql``) and a user with every privilege on it
 prints that user's ``mysql://`` URL on one line, and keeps everything until its standard input
 closes (or it gets SIGTERM or Ctrl-C); then it drops both and stops the server.
 
+The throw-away server offers no TLS: the services' own tests check that ``ssl-mode=REQUIRED``
+refuses a server without it (the contract's tests use one that offers it).
+
 The noxfile's ``service`` session runs it in an environment of its own (the kit's, never the
 service's) and gives the URL to the service's tests as ``TEST_DATABASE_URL``.
 """
@@ -24,7 +27,7 @@ def _exit(signum: int, frame: FrameType | None) -> None:
 
 def main() -> None:
     signal.signal(signal.SIGTERM, _exit)
-    with provide_database(prefix="unit") as database:
+    with provide_database(prefix="unit", tls=False) as database:
         owner = database.create_owner("unit")
         print(owner.url(database.name), flush=True)
         sys.stdin.read()

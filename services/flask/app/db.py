@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import dataset
+import MySQLdb
 from flask import Flask, current_app, g
 from sqlalchemy import TextClause, event, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -106,6 +107,8 @@ def init_app(app: Flask) -> None:
         },
     )
     event.listen(db.engine, "checkin", mark_pooled)
+    if config["DB_SSL"].get("ssl_mode") == "REQUIRED":
+        event.listen(db.engine, "connect", refuse_plain_text)
     app.extensions[EXTENSION] = db
     app.extensions[WAIT] = FifoWait(config["DB_POOL_SIZE"], config["DB_POOL_TIMEOUT"])
     app.teardown_appcontext(close_db)
@@ -113,6 +116,17 @@ def init_app(app: Flask) -> None:
 
 def mark_pooled(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
     record.info[POOLED] = True
+
+
+def refuse_plain_text(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    """MariaDB Connector/C takes ssl_mode=REQUIRED as "TLS if the server offers it"
+    (PyMySQL/mysqlclient#474): refuse a session the server left unencrypted."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+    (_, cipher) = cursor.fetchone()
+    cursor.close()
+    if not cipher:
+        raise MySQLdb.OperationalError(2026, "TLS required, but the server has none")
 
 
 def connect_args(config: Mapping[str, Any]) -> dict[str, Any]:

@@ -68,9 +68,9 @@ def kill_the_pool():
 """
 
 
-def run_service(script: str) -> tuple[list[str], list[str]]:
+def run_service(script: str, url: str = DATABASE) -> tuple[list[str], list[str]]:
     """The script's output words, and the log lines it wrote."""
-    env = {**os.environ, "DATABASE_URL": DATABASE, "DB_POOL_SIZE": "3", "DB_QUERY_TIMEOUT": "1"}
+    env = {**os.environ, "DATABASE_URL": url, "DB_POOL_SIZE": "3", "DB_QUERY_TIMEOUT": "1"}
     result = subprocess.run(
         [sys.executable, "-c", PRELUDE + textwrap.dedent(script)],
         cwd=SERVICE,
@@ -220,3 +220,16 @@ def test_database_errors_are_503_and_one_warning_line() -> None:
     (line,) = [line for line in log if "WARNING" in line or "ERROR" in line]
     assert "WARNING app: database unavailable: ProgrammingError (1146): " in line
     assert "Traceback" not in line
+
+
+def test_ssl_mode_required_refuses_a_server_without_tls() -> None:
+    # The test server offers no TLS: MariaDB Connector/C alone would connect in the clear.
+    (status, code), log = run_service(
+        """
+        response = client.get("/demo?name=x")
+        print(response.status_code, response.json["error"])
+        """,
+        url=f"{DATABASE}?ssl-mode=REQUIRED",
+    )
+    assert (status, code) == ("503", "database_unavailable")
+    assert log[-1].endswith("OperationalError (2026): TLS required, but the server has none")
