@@ -5,6 +5,7 @@ https://nox.thea.codes/en/stable/usage.html
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -145,8 +146,9 @@ def pytest_without_skips(
 
 
 @contextmanager
-def scratch_database(session: nox.Session) -> Iterator[str]:
-    """The URL of an empty scratch database (``python -m contract.scratch``) while the block runs.
+def scratch(session: nox.Session, *args: str) -> Iterator[dict[str, str]]:
+    """The tests' environment (``TEST_DATABASE_URL``, ...) from ``python -m contract.scratch
+    ARGS``: an empty scratch database (``--service NAME``: and that target running) meanwhile.
 
     The kit runs in an environment of its own (uv, the root's ``kit`` group), so the session's
     env keeps nothing but what it installed; closing the kit's stdin makes it clean up.
@@ -154,18 +156,18 @@ def scratch_database(session: nox.Session) -> Iterator[str]:
     kit = nox.project.dependency_groups(PYPROJECT, "kit")
     command = [find_uv()[1], "run", "--no-project", "--python", PYTHON]
     command += [f"--with={requirement}" for requirement in kit]
-    command += ["python", "-m", "contract.scratch"]
+    command += ["python", "-m", "contract.scratch", *args]
     session.log(shlex.join(command))
     with subprocess.Popen(
         command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     ) as kit_process:
         assert kit_process.stdin is not None
         assert kit_process.stdout is not None
-        url = kit_process.stdout.readline().strip()  # the kit bounds its own start-up
+        line = kit_process.stdout.readline().strip()  # the kit bounds its own start-up
         try:
-            if not url:
+            if not line:
                 session.error("the contract kit could not provide a scratch database (above)")
-            yield url
+            yield json.loads(line)
         finally:
             kit_process.stdin.close()
             kit_process.wait(timeout=60)
@@ -184,6 +186,7 @@ def install_loadtest(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """Ruff and mypy over the repository's own code (each service lints itself: `service`)."""
+    install_loadtest(session)  # perf/compare.py drives it: mypy reads its types
     session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
@@ -208,13 +211,14 @@ def service(session: nox.Session, name: str) -> None:
         session.run("ruff", "check", ".")
         session.run("ruff", "format", "--check", ".")
         session.run("mypy", ".")
-        with scratch_database(session) as url:
-            pytest_without_skips(session, *session.posargs, env={"TEST_DATABASE_URL": url})
+        with scratch(session) as env:
+            pytest_without_skips(session, *session.posargs, env=env)
 
 
 @nox.session(python=PYTHON)
 def loadtest(session: nox.Session) -> None:
-    """The load-test package: its lint, its Dockerfile, its tests (a real database)."""
+    """The load-test package: its lint, its Dockerfile, its tests (a scratch database and a
+    service from the kit, as `service` has)."""
     require(session, SERVER)
     pyproject = nox.project.load_toml(ROOT / "loadtest/pyproject.toml")
     session.install("--require-hashes", "-r", "loadtest/requirements.txt")
@@ -225,7 +229,9 @@ def loadtest(session: nox.Session) -> None:
         session.run("ruff", "format", "--check", ".")
         session.run("mypy")
         session.run("hadolint", "Dockerfile")
-        session.run("python", "-m", "pytest", *session.posargs)
+        # The runner's tests drive one real service: the one that starts fastest will do.
+        with scratch(session, "--service", "starlette") as env:
+            session.run("python", "-m", "pytest", *session.posargs, env=env)
 
 
 @nox.session(python=PYTHON)
@@ -267,12 +273,16 @@ def faults(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def fuzz(session: nox.Session) -> None:
-    """The property tests with a large hypothesis budget (the contract runs a short one)."""
+    """The property tests with a large hypothesis budget (the contract runs a small one).
+
+    `-- --short`: the same session with a budget of minutes (CI), so a broken one shows.
+    """
     require(session, HEADERS, SERVER)
     session.install(*nox.project.dependency_groups(PYPROJECT, "contract"))
+    profile = "fuzz-short" if "--short" in session.posargs else "fuzz"
     pytest_without_skips(
-        session, "--hypothesis-profile", "fuzz", "contract/tests/test_properties.py",
-        *session.posargs,
+        session, "--hypothesis-profile", profile, "contract/tests/test_properties.py",
+        *(arg for arg in session.posargs if arg != "--short"),
     )  # fmt: skip
 
 
@@ -298,7 +308,7 @@ def bench(session: nox.Session) -> None:
     require(session, HEADERS, SERVER)
     install_loadtest(session)
     # The glue imports the kit (contract/) from the repository root; the package never does.
-    session.run("python", "loadtest/bench.py", *session.posargs, env={"PYTHONPATH": str(ROOT)})
+    session.run("python", "-m", "perf.compare", *session.posargs, env={"PYTHONPATH": str(ROOT)})
 
 
 @nox.session(python=PYTHON, default=False)
@@ -320,8 +330,10 @@ def perf(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def perf_tests(session: nox.Session) -> None:
-    """perf's own tests: summary, targets, ladder, report from recorded numbers; the wrk script."""
+    """perf's own tests: summary, targets, ladder, report from recorded numbers; the wrk script;
+    the comparison's glue (`bench`)."""
     require(session, SERVER, WRK)
+    install_loadtest(session)  # the comparison's glue (perf/compare.py) drives it
     session.install(*nox.project.dependency_groups(PYPROJECT, "perf"))
     session.run("python", "-m", "pytest", "perf/tests", *session.posargs)
 

@@ -92,6 +92,7 @@ class Database:
     # The server process, when the kit started it (None with DATABASE_URL): tests may restart it.
     process: ThrowawayServer | None = None
     _users: list[str] = field(default_factory=list)
+    _oracle: pymysql.Connection[Any] | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -230,8 +231,12 @@ class Database:
             )
 
     def lookup(self, name: str) -> list[Row]:
-        """The oracle: the contract's statement run directly, rows shaped as the JSON must be."""
-        with self.connect() as conn, conn.cursor(pymysql.cursors.DictCursor) as cursor:
+        """The oracle: the contract's statement run directly, rows shaped as the JSON must be.
+
+        On one connection kept for every lookup (reopened after a server restart): a connect
+        costs a handshake and a TLS context, thousands of times over in a fuzz run.
+        """
+        with self._oracle_connection().cursor(pymysql.cursors.DictCursor) as cursor:
             cursor.execute(LOOKUP, (name,))
             return [
                 {
@@ -243,7 +248,20 @@ class Database:
                 for row in cursor.fetchall()
             ]
 
+    def _oracle_connection(self) -> pymysql.Connection[Any]:
+        try:
+            if self._oracle is not None:
+                self._oracle.ping(reconnect=False)
+                return self._oracle
+        except pymysql.err.Error:  # closed by a restart of the server, or by a test's KILL
+            pass
+        self._oracle = self.connect()
+        return self._oracle
+
     def drop(self) -> None:
+        if self._oracle is not None and self._oracle.open:
+            self._oracle.close()
+        self._oracle = None
         with self.server.connect() as conn, conn.cursor() as cursor:
             for user in self._users:
                 cursor.execute("DROP USER IF EXISTS %s@'%%'", (user,))
@@ -261,17 +279,25 @@ def provide_database(prefix: str = "contract", *, tls: bool = True) -> Iterator[
     TLS unless ``tls`` is false)."""
     with ExitStack() as stack:
         url = os.environ.get("DATABASE_URL")
-        process = None
         if url:
-            server = ServerAddress.from_url(url)
+            server, process = ServerAddress.from_url(url), None
         else:
             process = stack.enter_context(throwaway_server(tls=tls))
             server = ServerAddress(host=process.host, port=process.port, user="root")
-        name = f"{prefix}_{secrets.token_hex(4)}"
-        database = Database(server=server, name=name, process=process)
-        with server.connect() as conn, conn.cursor() as cursor:
-            cursor.execute(f"CREATE DATABASE `{database.name}` CHARACTER SET utf8mb4")
-        stack.callback(database.drop)
+        yield stack.enter_context(scratch_database(server, prefix, process))
+
+
+@contextmanager
+def scratch_database(
+    server: ServerAddress, prefix: str, process: ThrowawayServer | None = None
+) -> Iterator[Database]:
+    """A fresh database holding ``demo_data`` on ``server``, dropped with its users on exit."""
+    database = Database(server=server, name=f"{prefix}_{secrets.token_hex(4)}", process=process)
+    with server.connect() as conn, conn.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE `{database.name}` CHARACTER SET utf8mb4")
+    try:
         with database.connect() as conn, conn.cursor() as cursor:
             cursor.execute(SCHEMA.read_text())
         yield database
+    finally:
+        database.drop()

@@ -144,7 +144,11 @@ class ThrowawayServer:
     def __init__(self, root: Path, *, tls: bool = True) -> None:
         self.binary, self.is_mariadb = find_server()
         # mysqld refuses to run as root unless told to; a normal user needs nothing.
-        user_args = ["--user=root"] if os.geteuid() == 0 else []
+        # A temporary folder of its own: servers beside it (other containers' too) reuse pids,
+        # and with them the names of the temporary tables the bootstrap makes in /tmp.
+        (root / "tmp").mkdir()
+        user_args = [f"--tmpdir={root / 'tmp'}"]
+        user_args += ["--user=root"] if os.geteuid() == 0 else []
         datadir = root / "data"
         _initialise(self.binary, self.is_mariadb, datadir, user_args)
         self.host, self.port = "127.0.0.1", free_port()

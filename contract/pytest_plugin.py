@@ -16,9 +16,14 @@ from contract.services import ServiceError, ServiceSpec, discover
 SPECS = pytest.StashKey[list[ServiceSpec]]()
 FIGURES = pytest.StashKey[dict[str, dict[str, str]]]()
 
-# `--hypothesis-profile fuzz` (nox -s fuzz) raises the budget of the property tests.
+# `--hypothesis-profile fuzz` (nox -s fuzz) raises the budget of the property tests;
+# `fuzz-short` (nox -s fuzz -- --short, CI) runs the fuzz session's path with a small one.
 settings.register_profile("default", max_examples=60)
 settings.register_profile("fuzz", max_examples=1500)
+settings.register_profile("fuzz-short", max_examples=100)
+# A property test's pytest-timeout bound follows its budget (examples x targets): seconds per
+# request, room for a machine four times slower than this one's ~0.01 s (2026-12, 2 cores).
+SECONDS_PER_REQUEST = 0.1
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -58,6 +63,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             ],
             scope="session",
         )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    requests = settings().max_examples * len(config.stash[SPECS])
+    for item in items:
+        if hasattr(getattr(item, "obj", None), "hypothesis"):  # a @given test
+            base = float(config.getini("timeout") or 0)
+            item.add_marker(pytest.mark.timeout(base + SECONDS_PER_REQUEST * requests))
 
 
 def _known_issue(spec: ServiceSpec, test: str) -> list[pytest.MarkDecorator]:

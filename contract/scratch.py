@@ -1,35 +1,54 @@
-"""``python -m contract.scratch``: an empty scratch database for the services' own unit tests.
+"""``python -m contract.scratch``: a scratch database (and a service) for a package's own tests.
 
 Starts the kit's throw-away server (or uses ``DATABASE_URL``'s), creates a database holding an
 empty ``demo_data`` table (``schema.sql``) and a user with every privilege on it plus PROCESS,
-prints that user's ``mysql://`` URL on one line, and keeps everything until its standard input
-closes (or it gets SIGTERM or Ctrl-C); then it drops both and stops the server.
+prints one JSON line of environment variables for the tests, and keeps everything until its
+standard input closes (or it gets SIGTERM or Ctrl-C); then it drops all and stops the server.
+
+``TEST_DATABASE_URL``: that user's ``mysql://`` URL. With ``--service NAME``, also
+``TEST_SERVICE_URL`` and ``TEST_SERVICE_PID``: the target started by its Dockerfile command on a
+second database with a reader login of its own, whose owner is ``TEST_SERVICE_DATABASE_URL``
+(the tests seed it). The noxfile runs this in an environment of its own (the kit's).
 
 The throw-away server offers no TLS: the services' own tests check that ``ssl-mode=REQUIRED``
 refuses a server without it (the contract's tests use one that offers it).
-
-The noxfile's ``service`` session runs it in an environment of its own (the kit's, never the
-service's) and gives the URL to the service's tests as ``TEST_DATABASE_URL``.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import signal
 import sys
+from contextlib import ExitStack
 from types import FrameType
 
-from contract.database import provide_database
+from contract.database import provide_database, scratch_database
+from contract.services import discover, run_service
 
 
 def _exit(signum: int, frame: FrameType | None) -> None:
     sys.exit(128 + signum)  # unwinds the context managers: nothing is left behind
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m contract.scratch", description=__doc__)
+    parser.add_argument("--service", help="also start this target on a database of its own")
+    args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _exit)
-    with provide_database(prefix="unit", tls=False) as database:
-        owner = database.create_owner("unit")
-        print(owner.url(database.name), flush=True)
+    with provide_database(prefix="unit", tls=False) as database, ExitStack() as stack:
+        env = {"TEST_DATABASE_URL": database.create_owner("unit").url(database.name)}
+        if args.service:
+            served = stack.enter_context(scratch_database(database.server, "unitsvc"))
+            url = served.create_reader("unitsvc").url(served.name)
+            (spec,) = discover([args.service])
+            running = stack.enter_context(run_service(spec, database_url=url))
+            env |= {
+                "TEST_SERVICE_URL": running.url,
+                "TEST_SERVICE_PID": str(running.pid),
+                "TEST_SERVICE_DATABASE_URL": served.create_owner("unitseed").url(served.name),
+            }
+        print(json.dumps(env), flush=True)
         sys.stdin.read()
 
 

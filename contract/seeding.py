@@ -1,9 +1,10 @@
 """The comparison's rows in a kit database: loadtest's seeder, then the kit's own fixtures.
 
-One seeder for everything that serves the blog's workload (``nox -s up``; ``bench`` and ``perf``
-run the same command): ``python -m loadtest seed`` fills ``demo_data`` with its seeded stream of
-blog names, so ``python -m loadtest run --rows N`` finds its demo-hit names in it. The
-``loadtest`` package must be installed beside the kit (the noxfile's sessions install it).
+One seeder for everything that serves the blog's workload (``nox -s up``, ``bench``, ``perf``):
+``python -m loadtest seed`` fills ``demo_data`` with its seeded stream of blog names (``LOAD
+DATA LOCAL INFILE`` or multi-row ``INSERT``s), so ``python -m loadtest run --rows N`` finds its
+demo-hit names in it. The ``loadtest`` package must be installed beside the kit (the
+noxfile's sessions install it).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 from contract.database import Database
 from contract.fixtures import load_fixtures
@@ -19,12 +21,16 @@ from contract.fixtures import load_fixtures
 SEED_TIMEOUT = 600
 
 
-def seed_rows(database: Database, rows: int) -> None:
-    """``rows`` of loadtest's seeded names, then the fixtures' edge cases on top."""
+def seed_rows(database: Database, rows: int, *, fixtures: bool = True) -> float:
+    """``rows`` of loadtest's seeded names, then (``fixtures``) the fixtures' edge cases on
+    top; returns the seconds it took."""
+    started = time.monotonic()
     subprocess.run(
         [sys.executable, "-m", "loadtest", "seed", "--rows", str(rows), "--no-progress"],
         env={**os.environ, "DATABASE_URL": database.url},
         timeout=SEED_TIMEOUT,
         check=True,
     )
-    load_fixtures(database)
+    if fixtures:
+        load_fixtures(database)
+    return time.monotonic() - started

@@ -23,12 +23,14 @@ import time
 import tomllib
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 from uv import find_uv_bin
 
+from contract.database import Database, ServerAddress
 from contract.logfile import tail
 from contract.netutil import free_port
 
@@ -286,6 +288,29 @@ def run_service(
         yield service
     finally:
         service.stop()
+
+
+@contextmanager
+def run_with_login(
+    spec: ServiceSpec,
+    database: Database,
+    *,
+    via: tuple[str, int] | None = None,
+    password: str | None = None,
+    require_tls: bool = False,
+    url_options: Mapping[str, str] | None = None,
+    **options: Any,
+) -> Iterator[tuple[RunningService, ServerAddress]]:
+    """``spec`` run as ``run_service`` does (``options``), with a SELECT-only login of its own
+    (the server then counts its connections apart), reaching ``database`` through ``via`` (a
+    proxy's address) when given; yields the service and its login (straight to the server)."""
+    login = database.create_reader(
+        spec.name.replace("-", "_"), password=password, require_tls=require_tls
+    )
+    reach = login if via is None else replace(login, host=via[0], port=via[1])
+    url = reach.url(database.name, **(url_options or {}))
+    with run_service(spec, database_url=url, **options) as running:
+        yield running, login
 
 
 def wait_until_answering(

@@ -2,8 +2,8 @@
 
 Starts the kit's throw-away database (or uses ``DATABASE_URL``), seeds it as the comparison does
 (``python -m loadtest seed``, then the kit's fixtures), starts every service by its Dockerfile
-command on consecutive ports, prints the URLs and the ``python -m loadtest run`` command that
-loads them, and stops everything on Ctrl-C or SIGTERM.
+command on consecutive ports, each with a login of its own, prints the URLs and the
+``python -m loadtest run`` command that loads them, and stops everything on Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from types import FrameType
 
 from contract.database import provide_database
 from contract.seeding import seed_rows
-from contract.services import discover, run_service
+from contract.services import discover, run_with_login
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -43,17 +43,16 @@ def main(argv: list[str] | None = None) -> None:
     with ExitStack() as stack:
         database = stack.enter_context(provide_database(prefix="up"))
         seed_rows(database, args.rows)
-        reader = database.create_reader("up")
-        url = reader.url(database.name)
-        print(f"database (admin): {database.url}\ndatabase (services): {url}", flush=True)
+        print(f"database (admin): {database.url}", flush=True)
         logs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="up-logs-")))
         targets = []
         for offset, spec in enumerate(discover(args.service)):
-            service = stack.enter_context(
-                run_service(spec, database_url=url, port=args.port + offset, log_dir=logs)
+            service, login = stack.enter_context(
+                run_with_login(spec, database, port=args.port + offset, log_dir=logs)
             )
             targets += ["--target", f"{spec.name}={service.url}"]
-            print(f"{spec.name:>10}: {service.url}/demo   (log: {service.log})", flush=True)
+            about = f"login {login.user}, log {service.log}"
+            print(f"{spec.name:>13}: {service.url}/demo   ({about})", flush=True)
         load = [sys.executable, "-m", "loadtest", "run", "--rows", str(args.rows), *targets]
         print(f"load them with: {shlex.join(load)}", flush=True)
         print("Ctrl-C stops everything.", flush=True)

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -22,9 +21,10 @@ import pytest
 from contract.client import burst, demo_path
 from contract.database import Database, ServerAddress, provide_database
 from contract.fixtures import load_fixtures
+from contract.peak import ConnectionPeak
 from contract.proxy import DelayProxy
 from contract.pytest_plugin import FIGURES, SPECS
-from contract.services import RunningService, ServiceSpec, run_service, start_service
+from contract.services import RunningService, ServiceSpec, run_with_login, start_service
 
 # Short timeouts keep the failure tests fast; the defaults are CONTRACT.md's business.
 TEST_ENV = {
@@ -79,13 +79,6 @@ def assert_one_line_events(lines: list[str]) -> None:
 
 
 @dataclass
-class ConnectionPeak:
-    """The most connections a service was seen holding."""
-
-    value: int = 0
-
-
-@dataclass
 class Deployment:
     """A running service, the proxy it reaches MySQL through, and its own MySQL user."""
 
@@ -124,24 +117,9 @@ class Deployment:
         """Resident memory of the whole process tree, in bytes."""
         return sum(process.memory_info().rss for process in self.processes())
 
-    @contextmanager
-    def connection_peak(self, every: float = 0.05) -> Iterator[ConnectionPeak]:
-        """Sample the connections this service holds, in a thread, while the block runs."""
-        peak = ConnectionPeak()
-        done = threading.Event()
-
-        def watch() -> None:
-            while not done.is_set():
-                peak.value = max(peak.value, self.held_connections())
-                done.wait(every)
-
-        watcher = threading.Thread(target=watch)
-        watcher.start()
-        try:
-            yield peak
-        finally:
-            done.set()
-            watcher.join()
+    def connection_peak(self, every: float = 0.05) -> ConnectionPeak:
+        """The most connections this service holds, read in a thread while the block runs."""
+        return ConnectionPeak(self.database, self.user, every)
 
     def warm(self, connections: int, attempts: int = 5) -> None:
         """Make the pool hold ``connections`` at once, so a measurement is not about connecting.
@@ -205,20 +183,13 @@ class Deployer:
             if muted:
                 proxy.mute()
             proxy.delay = latency
-            reader = self.database.create_reader(name, password=password, require_tls=require_tls)
-            host, port = proxy.address
-            database_url = replace(reader, host=host, port=port).url(
-                self.database.name, **(url_options or {})
-            )
-            running = stack.enter_context(
-                run_service(
-                    self.specs[name],
-                    database_url=database_url,
-                    env={**TEST_ENV, **env},
-                    wait_path=wait_path,
-                    log_dir=self.log_dir,
+            running, reader = stack.enter_context(
+                run_with_login(
+                    self.specs[name], self.database, via=proxy.address, password=password,
+                    require_tls=require_tls, url_options=url_options, env={**TEST_ENV, **env},
+                    wait_path=wait_path, log_dir=self.log_dir,
                 )
-            )
+            )  # fmt: skip
             yield Deployment(running=running, proxy=proxy, login=reader, database=self.database)
 
     def refused(self, name: str, timeout: float, port: int | str | None = None, **env: str) -> str:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,12 +23,18 @@ NAMES = st.one_of(
 )
 
 
+@pytest.fixture
+def clients(all_services: list[Deployment]) -> Iterator[dict[str, httpx.Client]]:
+    """One client per service for every example: a client builds its TLS context when made."""
+    with ExitStack() as stack:
+        yield {s.name: stack.enter_context(s.client()) for s in all_services}
+
+
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(name=NAMES)
-def test_generated_names(all_services: list[Deployment], database: Database, name: str) -> None:
+def test_generated_names(clients: dict[str, httpx.Client], database: Database, name: str) -> None:
     valid = 0 < len(name) <= MAX_NAME and "\x00" not in name
     expected = (200, database.lookup(name)) if valid else (400, ERRORS["invalid_name"].body)
-    for service in all_services:
-        with service.client() as client:
-            response = client.get(demo_path(name))
-        assert (response.status_code, response.json()) == expected, service.name
+    for service, client in clients.items():
+        response = client.get(demo_path(name))
+        assert (response.status_code, response.json()) == expected, service

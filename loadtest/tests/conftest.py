@@ -1,36 +1,49 @@
-"""Shared fixtures: a real database and a real service (the contract kit's), the CLI."""
+"""Shared fixtures: a real database and a real service, both handed over by the caller, the CLI.
+
+``nox -s loadtest`` starts them (the repository's kit) and names them in the environment:
+``TEST_DATABASE_URL``, an empty scratch database whose user may do anything in it;
+``TEST_SERVICE_URL`` and ``TEST_SERVICE_PID``, a service reading a database of its own, whose
+owner is ``TEST_SERVICE_DATABASE_URL`` (seeded here, by ``loadtest seed``).
+"""
 
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Any, Protocol
 
 import pytest
 
-from contract.database import SCHEMA, Database, provide_database
-from contract.services import discover, run_service
+from loadtest.database import connect
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-HERE = Path(__file__).parent
 COMMAND_TIMEOUT = 300  # seconds; every command the tests start is bounded
 SEEDED_ROWS = 1000
-# The runner's tests drive one real service: the one that starts fastest will do, since they
-# check the runner, not the service (the comparison measures all four).
-SERVICE = "starlette"
+
+
+def _given(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(f"{name} is not set: run these tests with `nox -s loadtest`", pytrace=False)
+    return value
+
+
+@dataclass(frozen=True)
+class Database:
+    """A scratch database (its owner's URL)."""
+
+    url: str
+
+    def execute(self, sql: str, args: Any = None) -> list[tuple[Any, ...]]:
+        with connect(self.url, autocommit=True) as conn, conn.cursor() as cursor:
+            cursor.execute(sql, args)
+            return list(cursor.fetchall())
 
 
 @pytest.fixture(scope="session")
-def database() -> Iterator[Database]:
-    """A scratch database on DATABASE_URL's server, or on a throw-away one (contract kit)."""
-    with provide_database("loadtest") as db:
-        yield db
+def database() -> Database:
+    return Database(_given("TEST_DATABASE_URL"))
 
 
 @pytest.fixture
@@ -42,29 +55,16 @@ def no_table(database: Database) -> Database:
 
 @dataclass(frozen=True)
 class Service:
-    name: str
     url: str
     pid: int
 
 
 @pytest.fixture(scope="session")
-def service(database: Database) -> Iterator[Service]:
-    """A real service (its Dockerfile command, its pinned env) on a second scratch database of
-    the same server, seeded by ``loadtest seed``: what ``nox -s bench`` measures, in small."""
-    seeded = Database(server=database.server, name=f"ltsvc_{secrets.token_hex(4)}")
-    with seeded.server.connect() as conn, conn.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE `{seeded.name}` CHARACTER SET utf8mb4")
-    try:
-        with seeded.connect() as conn, conn.cursor() as cursor:
-            cursor.execute(SCHEMA.read_text())
-        seed = ["seed", "--rows", str(SEEDED_ROWS), "--no-progress"]
-        _loadtest(*seed, env={"DATABASE_URL": seeded.url})
-        reader = seeded.create_reader("ltsvc")
-        (spec,) = discover([SERVICE])
-        with run_service(spec, database_url=reader.url(seeded.name)) as running:
-            yield Service(SERVICE, running.url, running.pid)
-    finally:
-        seeded.drop()
+def service() -> Service:
+    """A real service on a database seeded by ``loadtest seed``: what a comparison measures."""
+    seed = ["seed", "--rows", str(SEEDED_ROWS), "--no-progress"]
+    _loadtest(*seed, env={"DATABASE_URL": _given("TEST_SERVICE_DATABASE_URL")})
+    return Service(_given("TEST_SERVICE_URL"), int(_given("TEST_SERVICE_PID")))
 
 
 class CLI(Protocol):

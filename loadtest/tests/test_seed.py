@@ -13,9 +13,7 @@ from loadtest.names import ALPHABET, MAX_LENGTH, first_names
 from loadtest.seed import Method, SeedConflictError, seed_table
 
 if TYPE_CHECKING:
-    from conftest import CLI
-
-    from contract.database import Database
+    from conftest import CLI, Database
 
 ROWS = 3_000
 

@@ -18,6 +18,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from loadtest.markdown import with_block
+
 from perf.bench import chart
 from perf.bench.analysis import Analysis, analyse
 from perf.bench.report import markdown
@@ -201,16 +203,11 @@ def report(args: argparse.Namespace) -> int:
         for path in write_all(args.file.parent, files):
             print(f"wrote {path}")
         return 0
-    text = README.read_text()
-    if BEGIN not in text or END not in text:
-        raise SystemExit(f"{README} has no {BEGIN} ... {END} section")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
     block = markdown(results, analysis, chart=README_CHART, level=3)
     stem = "perf"
     files = _files(results, analysis, stem)
     docs = README.parent / "docs"
     write_all(docs, {"ladder.png": files[f"{stem}-ladder.png"], "perf.json": files[f"{stem}.json"]})
-    README.write_text(f"{head}{BEGIN}\n{block}{END}{tail}")
+    README.write_text(with_block(README.read_text(), BEGIN, END, f"{BEGIN}\n{block}{END}"))
     print(f"wrote {README}, {docs / 'ladder.png'}, {docs / 'perf.json'}")
     return 0

@@ -10,9 +10,9 @@ import psutil
 from loadtest.cpu import cpu_delta, tree_cpu
 
 from contract.database import Database
+from contract.peak import ConnectionPeak
 from perf.bench import wrk
 from perf.bench.checks import sample_problem, sampled_rows
-from perf.bench.database import ConnectionPeak
 from perf.bench.results import Measurement, Settings
 from perf.bench.targets import Target
 

@@ -9,15 +9,18 @@ kit's timeout, each check by a deadline).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pymysql
+
 from contract.database import TIMESTAMP_FORMAT, Database, provide_database
-from contract.services import run_service
+from contract.seeding import seed_rows
+from contract.services import run_with_login
 from perf.bench import machine
-from perf.bench.database import allow_connections, seed
 from perf.bench.measure import Running, measure
 from perf.bench.probe import check_rows
 from perf.bench.results import Measurement, Results, Settings
@@ -39,22 +42,25 @@ def started(
     with ExitStack() as stack:
         running = []
         for target in targets:
-            reader = database.create_reader(target.name.replace("-", "_"))
-            service = stack.enter_context(
-                run_service(
-                    target.spec,
-                    database_url=reader.url(database.name),
-                    port=target.port,
+            service, reader = stack.enter_context(
+                run_with_login(
+                    target.spec, database, port=target.port,
                     env=settings.env.get(target.name, {}),  # beside the spec's own env
-                    cpus=settings.target_cpus,
-                    wait_path="/idle",
-                    log_dir=log_dir,
+                    cpus=settings.target_cpus, wait_path="/idle", log_dir=log_dir,
                 )
-            )
+            )  # fmt: skip
             logs[target.name] = service.log
             running.append(Running(target, service.url, service.pid, reader.user))
             print(f"  {target.name:<22} {service.url}  pid {service.pid}", flush=True)
         yield running
+
+
+def allow_connections(database: Database, count: int) -> None:
+    """The blog's apps hold hundreds of connections each: raise the server's limit if we may."""
+    try:
+        database.execute(f"SET GLOBAL max_connections = {int(count)}")
+    except pymysql.MySQLError as error:
+        print(f"note: could not raise max_connections ({error})", file=sys.stderr)
 
 
 def rotated[T](items: Sequence[T], by: int) -> list[T]:
@@ -72,7 +78,7 @@ def run(
     logs: dict[str, Path] = {}
     with provide_database(prefix="perf") as database:
         print(f"seeding {settings.rows:,} rows...", flush=True)
-        seconds = seed(database, settings.rows)
+        seconds = seed_rows(database, settings.rows)
         allow_connections(database, MAX_CONNECTIONS)
         about_database = {
             "version": "MariaDB/MySQL " + str(database.execute("SELECT VERSION()")[0][0]),

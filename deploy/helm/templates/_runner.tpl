@@ -87,7 +87,7 @@ runner's own default, given here. Usage: include "bench.runOption" (list $option
 
 {{/*
 The longest the run can take, in whole seconds: its waits (for the services, for the workers),
-then every round x service x scenario's search, by the arithmetic of loadtest/bench.py (a step
+then every round x service x scenario's search, by the arithmetic of perf/compare.py (a step
 costs its settling, its window and 0.15 s of exchanges, STEP_OVERHEAD there), at most: a probe
 (warm-up + window) and max-steps rate steps (settle + window) each; with fixed `rate`s, those
 steps alone. The defaults are the runner's (`python -m loadtest run --help`).

@@ -6,7 +6,7 @@ its parser (loadtest's cli.py) takes every rendered argument, where an option it
 would stop the run at once, after its waits; its metrics reader (k8s.py) takes every
 `--cpu-from` source, whose selector picks exactly that service's pods among all the chart
 renders; every `--cpu-allowance` is the service's CPU limit in cores. The deadline the chart
-requires is the longest the run can take by loadtest/bench.py's arithmetic, with the runner's
+requires is the longest the run can take by perf/compare.py's arithmetic, with the runner's
 own defaults for what the values leave out. The schema takes the runner's own options, and
 refuses those the chart sets.
 """
@@ -20,7 +20,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import bench
 import helm_python as helm
 import pytest
 from chartlib import (
@@ -50,6 +49,8 @@ from dryrun import RUN_OPTIONS
 from loadtest.cli import build_parser
 from loadtest.k8s import PodSelector
 from loadtest.settings import SCENARIOS, STEP_OVERHEAD, RunSettings
+
+from perf import compare as bench
 
 LOCUST_VALUES = load_values(SUBCHARTS["locust"] / "values.yaml")
 README = CHART / "README.md"
@@ -144,7 +145,7 @@ def test_a_cpu_limit_the_runner_cannot_read_is_refused() -> None:
 
 
 def longest_run(values: Mapping[str, Any]) -> int:
-    """The longest the run can take by bench.py's arithmetic: its waits, then every round x
+    """The longest the run can take by perf/compare.py's arithmetic: its waits, then every round x
     service x scenario's search, a probe and max-steps rate steps (or the fixed rates)."""
     run = merge(LOCUST_VALUES["run"], values.get("locust", {}).get("run", {}))
     options = run["options"]
@@ -232,7 +233,7 @@ def test_options_the_runner_lacks_or_the_chart_sets_are_refused(name: str) -> No
 
 def test_the_readme_times_the_aks_run() -> None:
     """The README's duration of a run with values-aks.yaml is its values' arithmetic: the
-    typical one (bench.py's estimate, its model search) and the longest (the chart's)."""
+    typical one (perf/compare.py's estimate, its model search) and the longest (the chart's)."""
     run = merge(LOCUST_VALUES["run"], AKS["locust"]["run"])
     given = run["options"]
     plan = bench.Bench(
@@ -249,8 +250,10 @@ def test_the_readme_times_the_aks_run() -> None:
     typical = plan.estimate_seconds(len(enabled_services(AKS)))
     longest = longest_run(AKS)
     hours, seconds = divmod(longest, 3600)
+    typical_hours, typical_seconds = divmod(round(typical), 3600)
     text = " ".join(README.read_text(encoding="utf-8").split())
-    assert f"**{typical:,.0f} s, about {round(typical / 3600)} hours**" in text
+    about = f"about {typical_hours} h {round(typical_seconds / 60)} min"
+    assert f"**{typical:,.0f} s, {about}**" in text
     assert f"**{longest:,} s ({hours} h {round(seconds / 60)} min)**" in text
     assert f"`locust.run.activeDeadlineSeconds`, is {run['activeDeadlineSeconds']:,} s" in text
     assert run["activeDeadlineSeconds"] >= longest

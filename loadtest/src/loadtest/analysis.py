@@ -11,7 +11,8 @@ import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from loadtest.summary import DEFAULT_POOL_SIZE, Summary
+from loadtest.settings import DEFAULT_POOL_SIZE
+from loadtest.summary import Summary
 from loadtest.validation import is_wrong_answer
 from loadtest.verdict import Question, capacity_measure, questions
 

@@ -5,6 +5,7 @@ Every sentence is made from the same figures as its table row, so the two cannot
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from loadtest.verdict import SATURATION, possessive, why_bound
@@ -25,6 +26,16 @@ MARKS = (
     "during a deciding window, besides the service, the watched processes and the generator; "
     "do not rank on it."
 )
+
+
+def with_block(text: str, begin: str, end: str, block: str) -> str:
+    """``text`` with its section from the ``begin`` line to the ``end`` line replaced by
+    ``block`` (which holds both marks), or, where it has none, ``block`` under its title."""
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.DOTALL)
+    if pattern.search(text):
+        return pattern.sub(lambda _: block, text, count=1)
+    title, _, rest = text.partition("\n")
+    return f"{title}\n\n{block}\n{rest}"
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[str]], align: str = "") -> list[str]:

@@ -11,7 +11,6 @@ file (the repository's README) with the verdict table and the latency-against-lo
 from __future__ import annotations
 
 import os
-import re
 from typing import TYPE_CHECKING
 
 from loadtest import appendix, charts, pools
@@ -23,6 +22,7 @@ from loadtest.markdown import (
     sentence,
     table,
     verdict_table,
+    with_block,
     with_range,
 )
 from loadtest.results import RunResults
@@ -273,10 +273,4 @@ def write_readme_block(paths: Sequence[Path], report_path: Path, readme: Path) -
         END,
     ]
     text = readme.read_text() if readme.exists() else "# README\n"
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: "\n".join(block), text, count=1)
-    else:
-        title, _, rest = text.partition("\n")
-        text = f"{title}\n\n" + "\n".join(block) + "\n" + rest
-    readme.write_text(text)
+    readme.write_text(with_block(text, BEGIN, END, "\n".join(block)))

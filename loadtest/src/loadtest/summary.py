@@ -15,6 +15,8 @@ import statistics
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from loadtest.settings import DEFAULT_POOL_SIZE
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -26,7 +28,6 @@ MODELS = ("gevent", "asyncio", "threads")  # the models compared, in the report'
 # Cores the machine spent outside the measured processes beyond which a step is suspect: the
 # kernel's own share of loopback traffic stays well below it.
 CONTENDED_AT = 0.25
-DEFAULT_POOL_SIZE = 10  # CONTRACT.md: DB_POOL_SIZE's default in all four services
 SCENARIO_ORDER = ("demo", "demo-hit", "idle")
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from loadtest.summary import DEFAULT_POOL_SIZE as DEFAULT_POOL
+from loadtest.settings import DEFAULT_POOL_SIZE as DEFAULT_POOL
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -1,22 +1,21 @@
-"""The bench's glue (bench.py): its plans fit their time, a failed run leaves nothing behind,
-the proxy process delays, and what makes a run fail."""
+"""The comparison's glue (perf/compare.py, `nox -s bench`): its plans fit their time, a failed
+run leaves nothing behind, the proxy process delays."""
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import psutil
 import pytest
-
-import bench
 from loadtest.settings import SCENARIOS
+
+from perf import compare as bench
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -165,30 +164,3 @@ def test_the_proxy_process_adds_the_delay_it_is_given(echo: tuple[str, int]) -> 
     assert delayed >= plain + 0.2 * 0.95
     assert again < delayed - 0.1
     assert not proxy.process.is_alive()
-
-
-def search(capacity: float | None, steps: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"target": "svc", "scenario": "demo", "round": 1, "capacity": {"rps": capacity},
-            "steps": steps}  # fmt: skip
-
-
-def step(offered: float | None, failures: int = 0, message: str = "") -> dict[str, Any]:
-    errors = {f"GET /demo: {message}": failures} if failures else {}
-    return {"offered_rps": offered, "failures": failures, "requests": 1000, "errors": errors}
-
-
-@pytest.mark.parametrize(
-    ("found", "fails"),
-    [
-        (search(900, [step(None), step(500), step(900), step(1000, 40, "HTTP 503")]), False),
-        (search(900, [step(None, 5, "HTTP 503"), step(500), step(900)]), False),
-        (search(900, [step(500), step(900, 1, "HTTP 503"), step(1000)]), True),
-        (search(900, [step(500), step(1000, 3, "no row for a seeded name (...)")]), True),
-        (search(None, [step(500, 0), step(250, 0)]), False),  # slow, but answers right
-        (search(None, [step(500, 2, "[Errno 111] Connection refused"), step(250, 9, "x")]), True),
-    ],
-)
-def test_what_fails_a_run(tmp_path: Path, found: dict[str, Any], fails: bool) -> None:
-    path = tmp_path / "loadtest-x.json"
-    path.write_text(json.dumps({"searches": [found]}))
-    assert bool(bench.failed_searches([path])) == fails

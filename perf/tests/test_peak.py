@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from contract.database import Database, provide_database
-from perf.bench.database import POLL_S, ConnectionPeak
+from contract.peak import POLL_S, ConnectionPeak
 
 
 @pytest.fixture(scope="module")

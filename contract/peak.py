@@ -1,56 +1,23 @@
-"""The benchmark's database: seeding it, and counting a target's connections during a run."""
+"""How many connections a login held at most while a block ran (the server's own count)."""
 
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
-import sys
 import threading
-import time
 from types import TracebackType
 from typing import Any
 
 import pymysql
 
 from contract.database import Database
-from contract.fixtures import load_fixtures
 
-# Seeding a million rows takes well under a minute on a laptop; a server this slow is not one to
-# measure.
-SEED_TIMEOUT_S = 600
-# How often the server's connection count is read during a run.
+# How often the server's connection count is read by default.
 POLL_S = 0.1
 COUNT = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = %s"
 
 
-def seed(database: Database, rows: int) -> float:
-    """Load ``rows`` blog names (plus the kit's fixtures); returns the seconds it took.
-
-    The names are loadtest's (``python -m loadtest seed``, as ``nox -s bench`` runs it): the
-    same seeded stream, loaded by ``LOAD DATA LOCAL INFILE`` or multi-row ``INSERT``s.
-    """
-    started = time.monotonic()
-    subprocess.run(
-        [sys.executable, "-m", "loadtest", "seed", "--rows", str(rows)],
-        env={**os.environ, "DATABASE_URL": database.url},
-        timeout=SEED_TIMEOUT_S,
-        check=True,
-    )
-    load_fixtures(database)
-    return time.monotonic() - started
-
-
-def allow_connections(database: Database, count: int) -> None:
-    """The blog's apps hold hundreds of connections each: raise the server's limit if we may."""
-    try:
-        database.execute(f"SET GLOBAL max_connections = {int(count)}")
-    except pymysql.MySQLError as error:
-        print(f"note: could not raise max_connections ({error})", file=sys.stderr)
-
-
 class ConnectionPeak:
-    """The most connections ``user`` held at any reading, every ``POLL_S``, while in the block.
+    """The most connections ``user`` held at any reading, every ``every`` s, while in the block.
 
     A background thread reads the server's own count (``PROCESSLIST``) on one admin connection,
     from entry to exit, with one reading at each end; a connection opened and closed between
@@ -59,8 +26,8 @@ class ConnectionPeak:
     counting must not end a run. ``peak`` is -1 if no reading succeeded.
     """
 
-    def __init__(self, database: Database, user: str) -> None:
-        self._database, self._user = database, user
+    def __init__(self, database: Database, user: str, every: float = POLL_S) -> None:
+        self._database, self._user, self._every = database, user, every
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, name=f"peak-{user}", daemon=True)
         self._connection: pymysql.Connection[Any] | None = None
@@ -87,7 +54,7 @@ class ConnectionPeak:
             self._connection = None
 
     def _poll(self) -> None:
-        while not self._stop.wait(POLL_S):
+        while not self._stop.wait(self._every):
             self._read()
 
     def __enter__(self) -> ConnectionPeak:

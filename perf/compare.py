@@ -1,8 +1,8 @@
 """``nox -s bench``: the whole comparison on one machine, start to report.
 
-Glue between the contract kit (``contract/``: a throw-away database, services started by their
-Dockerfile ``CMD``, the delaying proxy) and the load generator (``python -m loadtest``), so it
-runs with the repository root on ``sys.path``; the installable ``loadtest`` package never
+Glue between the kit (``contract/``: a throw-away database, services started by their
+Dockerfile ``CMD``, the delaying proxy) and the load generator (``python -m loadtest``), run as
+``python -m perf.compare`` from the repository root; the installable ``loadtest`` package never
 imports the kit (its image stands alone). Steps:
 
 1. a scratch database on ``DATABASE_URL``'s server, or on a throw-away one, seeded by
@@ -26,7 +26,6 @@ has finished: a run that fails leaves nothing there.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import shutil
@@ -42,13 +41,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psutil
+from loadtest import calibration
+from loadtest.analysis import failed_searches
+from loadtest.results import RunResults
+from loadtest.settings import DEFAULT_POOL_SIZE, SCENARIOS, Plan, RunSettings, Target
 
 from contract.database import provide_database
 from contract.proxy import DelayProxy
-from contract.services import discover, run_service
-from loadtest import calibration
-from loadtest.settings import DEFAULT_POOL_SIZE, SCENARIOS, Plan, RunSettings, Target
-from loadtest.validation import is_wrong_answer
+from contract.seeding import seed_rows
+from contract.services import discover, run_with_login
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -257,57 +258,17 @@ def services_running(
     ``proxy_port``, or directly when None."""
     with ExitStack() as stack:
         running = []
+        env = {"WEB_CONCURRENCY": str(len(cpus)), "DB_POOL_SIZE": str(pool_size)}
         for spec in specs:
-            reader = database.create_reader(spec.name)
-            if proxy_port is not None:
-                reader = replace(reader, host="127.0.0.1", port=proxy_port)
-            env = {"WEB_CONCURRENCY": str(len(cpus)), "DB_POOL_SIZE": str(pool_size)}
-            service = stack.enter_context(
-                run_service(
-                    spec,
-                    database_url=reader.url(database.name),
-                    env=env,
-                    cpus=cpus,
+            service, _ = stack.enter_context(
+                run_with_login(
+                    spec, database, via=None if proxy_port is None else ("127.0.0.1", proxy_port),
+                    env=env, cpus=cpus,
                     log_dir=log_dir,
                 )
-            )
+            )  # fmt: skip
             running.append(service)
         yield running
-
-
-def failed_searches(results: Sequence[Path]) -> list[str]:
-    """What makes a run fail: a wrong answer at any load, a request failed at a rate the service
-    sustained, or failures even at a search's lightest load. (A search that sustained no rate
-    without failing a request is the machine's or the service's speed: the report shows it.)"""
-    problems = []
-    for path in results:
-        for found in json.loads(path.read_text())["searches"]:
-            where = f"{found['target']} / {found['scenario']}, round {found['round']}"
-            capacity = found["capacity"]["rps"] or 0.0
-            rates = [s for s in found["steps"] if s["offered_rps"] is not None]
-            lightest = min(rates, key=lambda s: s["offered_rps"], default=None)
-            for step in found["steps"]:
-                if not step["failures"]:
-                    continue
-                offered = step["offered_rps"]
-                wrong = [m for m in step["errors"] if is_wrong_answer(m.split(": ", 1)[-1])]
-                load = "the probe" if offered is None else f"{offered:,.0f} req/s"
-                why = (
-                    "wrong answers"
-                    if wrong
-                    else "at a sustained rate"
-                    if offered is not None and offered <= capacity
-                    else "at the lightest load tried"
-                    if step is lightest
-                    else None
-                )
-                if why:
-                    errors = ", ".join(f"{m} x {n}" for m, n in step["errors"].items())
-                    problems.append(
-                        f"{where}: {step['failures']} of {step['requests']} failed at {load}, "
-                        f"{why} ({errors})"
-                    )
-    return problems
 
 
 def parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Bench]:
@@ -360,7 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cpus = (service_cpus, generator_cpus)
         results = _measure(plan, specs, out, command=command, cpus=cpus)
         report = Path(loadtest("report", *map(str, results), "--out", str(out)))
-        problems = failed_searches(results)
+        problems = failed_searches([RunResults.read(path) for path in results])
         if problems:
             # Measured, but not a comparison to keep: show why, keep nothing under results/.
             kept = Path(tempfile.mkdtemp(prefix="bench-failed-"))
@@ -395,7 +356,7 @@ def _measure(
 ) -> list[Path]:
     results = []
     with provide_database(prefix="bench") as database:
-        loadtest("seed", "--rows", str(plan.settings.rows), env={"DATABASE_URL": database.url})
+        seed_rows(database, plan.settings.rows, fixtures=False)
         server_version = str(database.execute("SELECT VERSION()")[0][0])
         database_pid = listener_pid(database.server.host, database.server.port)
         if database_pid:
