@@ -89,7 +89,7 @@ def _database_server() -> str | None:
 
 
 def _wrk() -> str | None:
-    return None if shutil.which("wrk") else "no wrk (the load generator of perf and the long run)"
+    return None if shutil.which("wrk") else "no wrk (the load generator of bench and perf)"
 
 
 def _succeeds(*command: str) -> bool:
@@ -218,8 +218,8 @@ def service(session: nox.Session, name: str) -> None:
 @nox.session(python=PYTHON)
 def loadtest(session: nox.Session) -> None:
     """The load-test package: its lint, its Dockerfile, its tests (a scratch database and a
-    service from the kit, as `service` has)."""
-    require(session, SERVER)
+    service from the kit, as `service` has; wrk drives the one-machine runner)."""
+    require(session, SERVER, WRK)
     pyproject = nox.project.load_toml(ROOT / "loadtest/pyproject.toml")
     session.install("--require-hashes", "-r", "loadtest/requirements.txt")
     session.install("--no-deps", "-e", "./loadtest")
@@ -300,12 +300,12 @@ def up(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
-    """The comparison: capacity at a p99 SLO per core, 3 rounds, report (`-- --quick`: 2 min).
+    """The comparison: capacity at a p99 SLO per core, 3 rounds, report (`-- --quick`: 3 min).
 
     `-- --full` adds every latency and a pool sweep, `-- --publish` writes docs/bench/ and the
     README's answer; `-- --service flask --rows 100000` trims it; DATABASE_URL picks the server.
     """
-    require(session, HEADERS, SERVER)
+    require(session, HEADERS, SERVER, WRK)
     install_loadtest(session)
     # The glue imports the kit (contract/) from the repository root; the package never does.
     session.run("python", "-m", "perf.compare", *session.posargs, env={"PYTHONPATH": str(ROOT)})

@@ -171,7 +171,11 @@ class ThrowawayServer:
             "--innodb-flush-log-at-trx-commit=0",
             "--local-infile=1",
             *(
-                [f"--ssl-ca={self.tls.ca}", f"--ssl-cert={self.tls.cert}", f"--ssl-key={self.tls.key}"]
+                [
+                    f"--ssl-ca={self.tls.ca}",
+                    f"--ssl-cert={self.tls.cert}",
+                    f"--ssl-key={self.tls.key}",
+                ]
                 if self.tls
                 else []
             ),

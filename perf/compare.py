@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psutil
-from loadtest import calibration
 from loadtest.analysis import failed_searches
 from loadtest.results import RunResults
 from loadtest.settings import DEFAULT_POOL_SIZE, SCENARIOS, Plan, RunSettings, Target
@@ -50,6 +49,7 @@ from contract.database import provide_database
 from contract.proxy import DelayProxy
 from contract.seeding import seed_rows
 from contract.services import discover, run_with_login
+from loadtest import calibration
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
