@@ -68,6 +68,7 @@ SET_BY_THE_CHART = {
     "master-bind-host": "the master listens on every address of its pod",
     "master-bind-port": "masterPort",
     "cpus": "the pod's CPU limit",
+    "generator": "locust, the runner's default: the workers are locust's (wrk is one machine's)",
     "seed": "the dataset ConfigMap, which the seed job loaded",
     "rows": "the dataset ConfigMap, which the seed job loaded",
     "meta": "run.meta, the stacks and the run's facts",
