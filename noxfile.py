@@ -288,7 +288,7 @@ def fuzz(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def up(session: nox.Session) -> None:
-    """The four services on ports 8001-8004 against a seeded database, until Ctrl-C.
+    """The six targets on ports from 8001 against a seeded database, until Ctrl-C.
 
     Seeded as `bench` seeds (`python -m loadtest seed`), so `python -m loadtest run` finds its
     demo-hit names there.
