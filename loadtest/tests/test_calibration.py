@@ -84,6 +84,10 @@ def test_late_sends_get_the_step_marked(slow: Slow) -> None:
     window = openloop.offer(slow.url + "/idle", 100, 1.0, connections=2)
     assert window.late > 10
     assert any("sends late" in m for m in marks(window, None, slo_ms=SLO_MS))
+    # A step whose p99 broke the SLO anyway failed all the more: its late sends mark nothing.
+    assert not any(
+        "sends late" in m for m in marks(window, None, slo_ms=SLO_MS, failed_on_latency=True)
+    )
 
 
 def test_a_clean_step_has_no_mark_and_others_on_the_machine_do() -> None:
@@ -167,8 +171,8 @@ def test_the_injector_cost_is_its_added_latency_and_cpu(delay: float) -> None:
         direct = stack.enter_context(socket.create_connection(direct_address))
         through = stack.enter_context(socket.create_connection(("127.0.0.1", port)))
         cost = calibration.injector_cost(
-            lambda: _ping(direct), lambda: _ping(through), injector_pid=forwarder.pid, rounds=300
-        )
+            lambda: _ping(direct), lambda: _ping(through), injector_pid=forwarder.pid, rounds=2000
+        )  # the kernel counts CPU in 10 ms ticks: enough round trips for several
     assert cost.added_p50_ms == pytest.approx(delay * 1000 + 0.05, abs=0.5)
     assert cost.added_p50_ms > delay * 1000
     assert cost.cpu_us_per_round_trip > 0

@@ -94,8 +94,13 @@ def marks(
     *,
     slo_ms: float,
     others_cores: float | None = None,
+    failed_on_latency: bool = False,
 ) -> list[str]:
-    """Why this step measured the instrument too; empty when nothing says so."""
+    """Why this step measured the instrument too; empty when nothing says so.
+
+    Late sends only hide waiting (latency is taken from the write): a step whose p99 broke the
+    SLO anyway failed all the more, so they mark only a step that did not fail on latency.
+    """
     found = []
     alone = calibration.at(window.offered_rps) if calibration else None
     if alone is not None and alone.p99_ms > OWN_P99_SHARE * slo_ms:
@@ -107,7 +112,7 @@ def marks(
         )
     if window.load_cpus_busy is not None and window.load_cpus_busy > BUSY_LIMIT:
         found.append(f"the load side's cores were {window.load_cpus_busy:.0%} busy")
-    if window.late > LATE_SHARE * max(window.sent, 1):
+    if window.late > LATE_SHARE * max(window.sent, 1) and not failed_on_latency:
         found.append(
             f"{window.late} of {window.sent} sends late by up to {window.worst_late_ms:.0f} ms "
             f"(its {window.connections} connections all busy, or the generator held up)"

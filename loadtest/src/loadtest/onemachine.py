@@ -149,7 +149,11 @@ class Machine:
                 p99=latency.p99,
             )
             marks = calibration.marks(
-                window, self.calibration, slo_ms=settings.slo_ms, others_cores=others
+                window,
+                self.calibration,
+                slo_ms=settings.slo_ms,
+                others_cores=others,
+                failed_on_latency=latency.p99 > settings.slo_ms,
             )
         utilisation = window.generator_cpu_s / seconds
         return Step(
