@@ -153,7 +153,7 @@ class Machine:
                 self.calibration,
                 slo_ms=settings.slo_ms,
                 others_cores=others,
-                failed_on_latency=latency.p99 > settings.slo_ms,
+                failed_on_latency=search.breaks_slo(settings.criteria, latency.p99),
             )
         utilisation = window.generator_cpu_s / seconds
         return Step(

@@ -47,6 +47,10 @@ class Outcome:
     generator_bound: bool = False
 
 
+def breaks_slo(criteria: Criteria, p99: float) -> bool:
+    return p99 > criteria.slo_ms
+
+
 def judge(
     criteria: Criteria, *, offered: float, achieved: float, requests: int, failures: int, p99: float
 ) -> list[str]:
@@ -54,7 +58,7 @@ def judge(
     reasons = []
     if not requests:
         return ["no request completed"]
-    if p99 > criteria.slo_ms:
+    if breaks_slo(criteria, p99):
         reasons.append(f"p99 {p99:.3g} ms > {criteria.slo_ms:g} ms")
     if failures > criteria.max_error_rate * requests:
         reasons.append(f"errors {failures / requests:.2%} > {criteria.max_error_rate:.2%}")
