@@ -131,7 +131,8 @@ def test_fill_opens_every_connection_at_once(
     database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     async def fill() -> None:
-        # Each connect waits 0.4 s at the proxy: a serial fill would take 1.6 s.
+        # Each connect waits 0.4 s at the proxy: the first alone, then the other three at once
+        # (SQLAlchemy's first-connect lock) take 0.8 s; a serial fill would take 1.6 s.
         proxy, url = await slow_proxy(database_url, 0.4)
         database = Database(settings(url, DB_POOL_SIZE=4, DB_CONNECT_TIMEOUT=5))
         with caplog.at_level(logging.INFO, logger="app"):
