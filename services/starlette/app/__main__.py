@@ -1,8 +1,5 @@
-"""``python -m app``, the container's command: uvicorn with the settings from the environment.
-
-uvicorn's CLI reads WEB_CONCURRENCY but not PORT, and an exec-form CMD has no shell to expand
-it: https://www.uvicorn.org/deployment/#running-programmatically.
-"""
+"""``python -m app``, the image's command: uvicorn run programmatically, because its CLI reads
+no PORT and an exec-form CMD has no shell to expand one (https://www.uvicorn.org/deployment/)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""Settings, read once from the environment with Starlette's ``Config`` and checked.
-
-A refused value stops the process before it serves, with one log line naming the variable
-and why, never the database password (https://www.starlette.io/config/).
-"""
+"""Settings, read once from the environment with Starlette's ``Config`` and checked: a refused
+value logs why, never the password, and exits (https://www.starlette.io/config/)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""The MySQL pool: `databases` over aiomysql, one per worker, bounded in size and in time.
-
-https://www.encode.io/databases/connections_and_transactions/ and
-https://aiomysql.readthedocs.io/en/stable/pool.html; why each step: README.md, "The pool".
-"""
+"""The MySQL pool: a `databases.Database` over aiomysql per worker process, with a first-come-
+first-served wait, one deadline per phase and one retry on a connection the server closed."""
 
 from __future__ import annotations
 
@@ -10,7 +7,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from datetime import datetime
 from typing import Any
 
@@ -24,21 +21,22 @@ from app import config
 
 logger = logging.getLogger(__name__)
 
-# The lookup, with the name bound as a value, never formatted into the SQL.
+# The name is bound as a value, never formatted into the SQL.
 LOOKUP = "SELECT id, name, create_time, update_time FROM demo_data WHERE name = :name ORDER BY id"
 PING = "SELECT 1 FROM demo_data LIMIT 1"
 
-# Seconds: a pooled connection unused for longer is replaced at checkout, before a load
+# Seconds: a pooled connection idle for longer is replaced at checkout, before a load
 # balancer or NAT drops it silently (their idle limits start at about 4 minutes).
 POOL_RECYCLE = 180
-CLOSE_TIMEOUT = 2.0  # closing waits for checked-out connections; at shutdown, this long
+# Seconds the close waits: aiomysql's wait_closed() is not woken by a connection given back closed.
+CLOSE_TIMEOUT = 2.0
 
 # Socket errors (TimeoutError and ssl.SSLError included) and whatever PyMySQL raises.
 ERRORS = (OSError, aiomysql.MySQLError)
 
-# The server closed the connection: MariaDB's "connection was killed", the client's "server
-# has gone away" and "lost connection", MySQL 8's inactivity disconnect.
-DEAD_CODES = {(1927,), (2006,), (2013,), (4031,)}  # an error's args start with its code
+# The server closed the connection (an error's args start with its code): MariaDB's KILL,
+# "server has gone away", "lost connection", MySQL 8's inactivity disconnect.
+DEAD_CODES = {(1927,), (2006,), (2013,), (4031,)}
 
 
 def timestamp_or_none(value: str | bytes) -> datetime | None:
@@ -68,8 +66,7 @@ async def deadline(seconds: float, setting: str) -> AsyncIterator[None]:
 
 
 class Pool:
-    """One worker's `databases.Database`, with a first-come-first-served wait, deadlines and
-    the one retry on a connection the server had closed."""
+    """One worker's `databases.Database`, used through its public API only."""
 
     def __init__(self) -> None:
         self.database = databases.Database(
@@ -85,19 +82,19 @@ class Pool:
             init_command="SET time_zone = '+00:00'",  # TIMESTAMPs in UTC, whatever the server's
             conv=CONVERSIONS,
         )
-        self.size = config.DB_POOL_SIZE
         # asyncio's Semaphore serves its waiters in order; with one turn per connection,
         # aiomysql's pool (which does not) never has a waiter.
-        self.turns = asyncio.Semaphore(self.size)
+        self.turns = asyncio.Semaphore(config.DB_POOL_SIZE)
 
     async def open(self) -> None:
-        """Create the pool and ask for every connection at once, within DB_CONNECT_TIMEOUT;
-        the worker starts whatever the outcome, and what is missing opens at checkout."""
+        """Ask for every connection at once, within DB_CONNECT_TIMEOUT, and log the outcome;
+        the worker starts whatever it is, and what is missing opens at checkout."""
         await self.database.connect()
+        size = config.DB_POOL_SIZE
         started = time.monotonic()
         opened = 0
         failures: list[BaseException] = []
-        all_open = asyncio.Barrier(self.size)
+        all_open = asyncio.Barrier(size)
 
         async def hold_one() -> None:  # held until all are open, so each task opens its own
             nonlocal opened
@@ -105,26 +102,25 @@ class Pool:
                 async with self.database.connection() as connection:
                     refuse_plain_text(connection.raw_connection)
                     opened += 1
-                    await all_open.wait()
-            except asyncio.BrokenBarrierError:
-                pass
+                    with suppress(asyncio.BrokenBarrierError):  # another one failed
+                        await all_open.wait()
             except ERRORS as error:
                 failures.append(error)
                 await all_open.abort()  # the others stop waiting for a full pool
 
         try:
             async with asyncio.timeout(config.DB_CONNECT_TIMEOUT), asyncio.TaskGroup() as group:
-                for _ in range(self.size):
+                for _ in range(size):
                     group.create_task(hold_one())
         except TimeoutError:
             failures.append(TimeoutError(f"DB_CONNECT_TIMEOUT ({config.DB_CONNECT_TIMEOUT:g} s)"))
         took = time.monotonic() - started
-        summary = f"database pool: opened {opened} of {self.size} connections in {took:.2f} s"
+        summary = f"database pool: opened {opened} of {size} connections in {took:.2f} s"
         if not failures:
             logger.info("%s", summary)
         else:
             first = f"{type(failures[0]).__name__}: {failures[0]}"
-            logger.warning("%s; %d failed: %s", summary, self.size - opened, first)
+            logger.warning("%s; %d failed: %s", summary, size - opened, first)
 
     async def close(self) -> None:
         """Close every connection; requests still holding one get at most CLOSE_TIMEOUT."""

@@ -1,8 +1,5 @@
-"""The error table (``Error``) and the exception handlers that answer with it.
-
-https://www.starlette.io/exceptions/: handlers keyed by status code catch the router's 404 and
-405; the ``Exception`` handler answers a bug with the 500 body, then uvicorn logs it (app.log).
-"""
+"""The error table (``Error``) and the exception handlers that answer with it
+(https://www.starlette.io/exceptions/); uvicorn logs a 500's exception after its answer."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""Logging: one line per event on stderr, one format for uvicorn's loggers and the app's.
-
-uvicorn takes ``LOG_CONFIG`` as its ``log_config`` (https://www.uvicorn.org/settings/); an
-exception is summarised on its record's line as ``Class: message at file:line``.
-"""
+"""One line per event on stderr, uvicorn's loggers included: ``LOG_CONFIG`` is uvicorn's
+``log_config`` (https://www.uvicorn.org/settings/)."""
 
 from __future__ import annotations
 
@@ -39,13 +36,7 @@ LOG_CONFIG: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"one_line": {"()": OneLineFormatter}},
-    "handlers": {
-        "stderr": {
-            "class": "logging.StreamHandler",
-            "formatter": "one_line",
-            "stream": "ext://sys.stderr",
-        }
-    },
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "one_line"}},
     # uvicorn's loggers (uvicorn.error, uvicorn.access) and the app's at INFO, others at WARNING.
     "loggers": {"uvicorn": {"level": "INFO"}, "app": {"level": "INFO"}},
     "root": {"handlers": ["stderr"], "level": "WARNING"},

@@ -1,8 +1,5 @@
-"""Strict parsing of ``/demo``'s raw query string, and random names for requests without one.
-
-Starlette's ``request.query_params`` replaces undecodable bytes silently, so the raw bytes
-from the ASGI scope are parsed here with the standard library's form decoder in strict mode.
-"""
+"""``/demo``'s query string, parsed strictly from the raw bytes (``request.query_params``
+replaces undecodable bytes silently), and random names for requests without one."""
 
 from __future__ import annotations
 

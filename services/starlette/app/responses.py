@@ -1,8 +1,5 @@
-"""JSON written by orjson: rows per request, constant bodies once, at import.
-
-Starlette's documented way to change the encoder is a ``JSONResponse`` subclass overriding
-``render`` (https://www.starlette.io/responses/#custom-json-serialization).
-"""
+"""JSON written by orjson, as https://www.starlette.io/responses/#custom-json-serialization
+shows; constant bodies are rendered once, at import, and passed as bytes."""
 
 from __future__ import annotations
 
