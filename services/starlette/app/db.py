@@ -1,5 +1,5 @@
-"""The MySQL pool: a `databases.Database` over aiomysql per worker process, with a first-come-
-first-served wait, one deadline per phase and one retry on a connection the server closed."""
+"""The MySQL pool: one `databases.Database` over aiomysql per worker process, with a FIFO
+wait, one deadline per phase and one retry on a connection the server closed."""
 
 from __future__ import annotations
 
