@@ -29,8 +29,6 @@ def random_name() -> str:
 
 def requested_name(query_string: bytes) -> str | None:
     """The ``name`` parameter of a raw query string, or None when there is none."""
-    if not query_string:
-        return None
     if b"%" in query_string and BAD_ESCAPE.search(query_string):
         raise InvalidQuery
     try:
