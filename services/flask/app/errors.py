@@ -1,6 +1,5 @@
-"""The error table as one enum, and the mapping of exceptions to its answers.
+"""The error table as one enum, and the exceptions mapped to its answers.
 
-Handlers are registered on the app: a blueprint's never see routing errors (404, 405).
 https://flask.palletsprojects.com/en/stable/errorhandling/
 """
 
@@ -55,7 +54,8 @@ DATABASE_ERRORS = (exc.DBAPIError, exc.DisconnectionError, exc.TimeoutError)
 
 
 def init_app(app: Flask) -> None:
-    """Answer every error with a body of the table."""
+    """Answer every error with a body of the table (on the app: a blueprint's handlers never
+    see routing errors, 404 and 405)."""
     app.register_error_handler(Refused, lambda refused: refused.error.response())
     app.register_error_handler(NotFound, lambda _: Error.NOT_FOUND.response())
     app.register_error_handler(MethodNotAllowed, lambda _: Error.METHOD_NOT_ALLOWED.response())
@@ -78,10 +78,8 @@ def unexpected(error: Exception) -> Response | HTTPException:
 
 
 def describe(error: BaseException) -> str:
-    """``Class (driver code): message`` of the driver's own error, on one line.
-
-    SQLAlchemy's wrapper would repeat the SQL and its parameters (the caller's input).
-    """
+    """``Class (code): message`` of the driver's own error, on one line (SQLAlchemy's wrapper
+    would repeat the SQL and its parameters, the caller's input)."""
     if isinstance(error, exc.DBAPIError) and error.orig is not None:
         error = error.orig
     args = error.args

@@ -1,6 +1,4 @@
-"""Strict parsing of the raw query string, which werkzeug's ``request.args`` would decode
-leniently: https://docs.python.org/3/library/urllib.parse.html#urllib.parse.parse_qsl
-"""
+"""Strict parsing of the raw query string (werkzeug's ``request.args`` replaces bad bytes)."""
 
 from __future__ import annotations
 
