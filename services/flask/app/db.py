@@ -150,12 +150,14 @@ def check_out(db: dataset.Database) -> None:
     if db.engine is not None:
         db.engine.connect().close()
     # dataset 2 hands a thread's connection back to the pool only when its outermost
-    # transaction ends (db.close() disposes of the engine): each request runs in one.
+    # transaction ends (db.close() disposes of the engine), so each request runs in one and
+    # close_db ends it with rollback(), which skip_autocommit_rollback sends nowhere; commit()
+    # (and so ``with db:``) would send the server a COMMIT.
     db.begin()
 
 
 def close_db(error: BaseException | None = None) -> None:
-    """Hands the request's connection back (a rollback: in AUTOCOMMIT it sends nothing)."""
+    """Hands the request's connection and its place in line back."""
     db: dataset.Database | None = g.pop("db", None)
     if db is not None:
         try:

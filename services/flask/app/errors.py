@@ -6,14 +6,11 @@ https://flask.palletsprojects.com/en/stable/errorhandling/
 from __future__ import annotations
 
 import enum
-import logging
 
 import orjson
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from sqlalchemy import exc
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-
-log = logging.getLogger("app")
 
 
 class Error(enum.Enum):
@@ -66,14 +63,15 @@ def init_app(app: Flask) -> None:
 
 
 def database_unavailable(error: Exception) -> Response:
-    log.warning("database unavailable: %s", describe(error))
+    current_app.logger.warning("database unavailable: %s", describe(error))
     return Error.DATABASE_UNAVAILABLE.response()
 
 
 def unexpected(error: Exception) -> Response | HTTPException:
     if isinstance(error, HTTPException) and error.code is not None and error.code < 500:
         return error  # another client error keeps werkzeug's own answer
-    log.error("unexpected error on %s %s", request.method, request.path, exc_info=error)
+    message = f"unexpected error on {request.method} {request.path}"
+    current_app.logger.error(message, exc_info=error)
     return Error.INTERNAL_ERROR.response()
 
 
