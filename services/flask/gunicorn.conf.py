@@ -1,7 +1,6 @@
 """gunicorn's settings, from the environment: https://docs.gunicorn.org/en/stable/settings.html
 
-WORKER_MODEL picks the worker: ``gevent`` (greenlets, the MySQL C client made cooperative by
-greenify) or ``threads`` (gthread: WORKER_THREADS threads, nothing patched).
+WORKER_MODEL: ``gevent`` (the MySQL C client made cooperative by greenify) or ``threads``.
 """
 
 from __future__ import annotations

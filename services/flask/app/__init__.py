@@ -1,7 +1,6 @@
 """The application factory: https://flask.palletsprojects.com/en/stable/tutorial/factory/
 
-gunicorn calls it once in each worker (``gunicorn "app:create_app()"``), so every worker has
-its own pool.
+gunicorn calls it in each worker (``gunicorn "app:create_app()"``): one pool per worker.
 """
 
 from __future__ import annotations

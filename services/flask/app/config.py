@@ -10,16 +10,10 @@ import math
 import os
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
 
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
-DEFAULTS = {
-    "DB_POOL_SIZE": "10",
-    "DB_POOL_TIMEOUT": "5",
-    "DB_CONNECT_TIMEOUT": "2",
-    "DB_QUERY_TIMEOUT": "5",
-}
 SSL_MODES = ("DISABLED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY")
 FLAGS = {"true": True, "1": True, "yes": True, "on": True}
 FLAGS |= {"false": False, "0": False, "no": False, "off": False}
@@ -31,15 +25,14 @@ class ConfigError(ValueError):
 
 def from_environ(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     """The app's settings: the database URL, mysqlclient's SSL options, the pool's numbers."""
-    value = {**DEFAULTS, **environ}.get
     url, ssl = database_url(environ.get("DATABASE_URL", ""))
     return {
         "DATABASE_URL": url,
         "DB_SSL": ssl,
-        "DB_POOL_SIZE": integer("DB_POOL_SIZE", value("DB_POOL_SIZE", "")),
-        "DB_POOL_TIMEOUT": seconds("DB_POOL_TIMEOUT", value("DB_POOL_TIMEOUT", "")),
-        "DB_CONNECT_TIMEOUT": seconds("DB_CONNECT_TIMEOUT", value("DB_CONNECT_TIMEOUT", "")),
-        "DB_QUERY_TIMEOUT": seconds("DB_QUERY_TIMEOUT", value("DB_QUERY_TIMEOUT", "")),
+        "DB_POOL_SIZE": integer("DB_POOL_SIZE", environ.get("DB_POOL_SIZE", "10")),
+        "DB_POOL_TIMEOUT": seconds("DB_POOL_TIMEOUT", environ.get("DB_POOL_TIMEOUT", "5")),
+        "DB_CONNECT_TIMEOUT": seconds("DB_CONNECT_TIMEOUT", environ.get("DB_CONNECT_TIMEOUT", "2")),
+        "DB_QUERY_TIMEOUT": seconds("DB_QUERY_TIMEOUT", environ.get("DB_QUERY_TIMEOUT", "5")),
     }
 
 
@@ -60,71 +53,48 @@ def server(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
 
 
 def database_url(value: str) -> tuple[URL, dict[str, Any]]:
-    """The SQLAlchemy URL for mysqlclient, and its ``ssl_mode``/``ssl`` connect arguments."""
+    """The SQLAlchemy URL for mysqlclient, and its ``ssl_mode``/``ssl`` connect arguments.
 
-    def refuse(why: str) -> ConfigError:
-        return ConfigError(f"DATABASE_URL: {why}")  # never the value: it holds the password
-
-    if not value:
-        raise refuse("required, mysql://USER:PASSWORD@HOST[:PORT]/DATABASE")
-    parts = urlsplit(value)
-    if parts.scheme != "mysql":
-        raise refuse("the scheme must be mysql")
+    Refusals never repeat the value: it holds the password.
+    """
+    form = "mysql://USER:PASSWORD@HOST[:PORT]/DATABASE"
     try:
-        port = parts.port
-    except ValueError:
-        port = 0
-    if port == 0:
-        raise refuse("the port must be an integer from 1 to 65535")
-    if not parts.hostname:
-        raise refuse("a host is required")
-    if not parts.username:
-        raise refuse("a user is required")
-    database = unquote(parts.path.removeprefix("/"))
-    if not database or "/" in database:
-        raise refuse("a database name is required")
-    if parts.fragment:
-        raise refuse("no fragment is allowed")
-    options: dict[str, str] = {}
-    for key, option in parse_qsl(parts.query, keep_blank_values=True):
-        if key not in ("ssl-mode", "ssl-ca"):
-            raise refuse(f"unknown option {key!r}: only ssl-mode and ssl-ca")
-        if key in options:
-            raise refuse(f"{key} is given twice")
-        options[key] = option
-    mode = options.get("ssl-mode", "DISABLED").upper()
+        url = make_url(value)  # decodes user and password once
+        port = 3306 if url.port is None else url.port
+    except (ArgumentError, ValueError):
+        raise ConfigError(f"DATABASE_URL: must be {form}") from None
+    if url.drivername != "mysql" or not (url.username and url.host and url.database):
+        raise ConfigError(f"DATABASE_URL: must be {form}")
+    if not 0 < port <= 65535:
+        raise ConfigError("DATABASE_URL: the port must be from 1 to 65535")
+    options = url.query
+    if set(options) - {"ssl-mode", "ssl-ca"} or any(isinstance(v, tuple) for v in options.values()):
+        raise ConfigError("DATABASE_URL: the only options are ssl-mode and ssl-ca, once each")
+    mode = str(options.get("ssl-mode", "DISABLED")).upper()
     if mode not in SSL_MODES:
-        raise refuse(f"ssl-mode must be one of {', '.join(SSL_MODES)}")
+        raise ConfigError(f"DATABASE_URL: ssl-mode must be one of {', '.join(SSL_MODES)}")
     ssl: dict[str, Any] = {"ssl_mode": mode}
     if "ssl-ca" in options:
-        if mode == "DISABLED" or not options["ssl-ca"]:
-            raise refuse("ssl-ca needs a path and an ssl-mode other than DISABLED")
+        if mode == "DISABLED":
+            raise ConfigError("DATABASE_URL: ssl-ca needs an ssl-mode other than DISABLED")
         ssl["ssl"] = {"ca": options["ssl-ca"]}
-    url = URL.create(
-        "mysql+mysqldb",
-        username=unquote(parts.username),
-        password=unquote(parts.password or ""),
-        host=parts.hostname,
-        port=port or 3306,
-        database=database,
-    )
-    return url, ssl
+    return url.set(drivername="mysql+mysqldb", port=port, query={}), ssl
 
 
-def integer(name: str, value: str, low: int = 1, high: int | None = None) -> int:
-    """An integer from ``low`` to ``high``."""
+def integer(name: str, value: str, high: int | None = None) -> int:
+    """An integer from 1 to ``high``."""
     try:
         number = int(value)
     except ValueError:
         raise ConfigError(f"{name}: must be an integer, got {value!r}") from None
-    if number < low or (high is not None and number > high):
-        span = f"from {low} to {high}" if high is not None else f"at least {low}"
+    if number < 1 or (high is not None and number > high):
+        span = f"from 1 to {high}" if high is not None else "at least 1"
         raise ConfigError(f"{name}: must be {span}, got {number}")
     return number
 
 
 def seconds(name: str, value: str) -> float:
-    """A finite decimal number of seconds above zero."""
+    """A finite number of seconds above zero."""
     try:
         number = float(value)
     except ValueError:

@@ -1,10 +1,8 @@
-"""Make MySQLdb's C client wait on gevent's hub: greenify (https://github.com/douban/greenify).
+"""Make MySQLdb's C client wait on gevent's hub, with greenify (https://github.com/douban/greenify).
 
-Only ``poll()`` is rewritten. The C client waits in ``poll()`` with its connect, read or write
-timeout, which greenify's poll hook honours; greenify's ``recv``/``send`` hooks (what
-``greenify.patch_lib`` adds) wait with no timeout on a blocking socket, so a silent server
-would hold a request for good. greenify 0.5 has no public call for one function: its C entry
-point takes the function's index in ``greenified_function_t`` (include/hook_greenify.h).
+Only ``poll()``, which honours the client's timeouts: ``greenify.patch_lib``'s recv/send hooks
+wait forever on a silent server. greenify 0.5 has no public call to patch one function, so its
+C entry point gets poll()'s index in ``greenified_function_t`` (include/hook_greenify.h).
 """
 
 from __future__ import annotations

@@ -1,15 +1,13 @@
 """The database: one bounded pool per worker, a first-come-first-served wait, one retry.
 
-A request's connection comes from ``get_db()``, as in the Flask tutorial
-(https://flask.palletsprojects.com/en/stable/tutorial/database/). dataset 2 gives each thread
-(greenlet) its own connection and hands it back to the pool only when a transaction ends
-(https://dataset.readthedocs.io/en/latest/quickstart.html#using-transactions), so each
-request runs in one, ended when its app context is torn down.
+``get_db()`` and ``close_db()`` follow the Flask tutorial:
+https://flask.palletsprojects.com/en/stable/tutorial/database/
 """
 
 from __future__ import annotations
 
 import math
+import queue
 import threading
 import time
 from collections import deque
@@ -26,14 +24,11 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 EXTENSION = "dataset"
 WAIT = "dataset.wait"
-# Bound parameters, compiled once and then found in SQLAlchemy's statement cache.
 LOOKUP = text(
     "SELECT id, name, create_time, update_time FROM demo_data WHERE name = :name ORDER BY id"
 )
 READY = text("SELECT 1 FROM demo_data LIMIT 1")
-# Set on a connection when it first goes back to the pool: one opened for the request at
-# hand is never retried.
-POOLED = "pooled"
+POOLED = "pooled"  # set on a connection once it has been back in the pool
 
 
 class FifoWait:
@@ -41,7 +36,7 @@ class FifoWait:
 
     QueuePool gives a returned connection to whoever asks next, often a request just arrived
     rather than the waiter it woke: under overload most wait milliseconds and a few time out.
-    Here a freed place goes to the longest waiting request (gevent's locks once patched).
+    Here a freed place goes to the longest waiting request.
     """
 
     def __init__(self, size: int, timeout: float) -> None:
@@ -88,6 +83,7 @@ class FifoWait:
 def init_app(app: Flask) -> None:
     """The worker's pool (no connection yet), its wait, and the release after each request."""
     config = app.config
+    query_timeout = math.ceil(config["DB_QUERY_TIMEOUT"])  # the C client counts whole seconds
     db = dataset.connect(
         config["DATABASE_URL"].render_as_string(hide_password=False),
         ensure_schema=False,  # read only: never create tables or columns
@@ -103,11 +99,19 @@ def init_app(app: Flask) -> None:
             # One SELECT per request: no transaction on the server, nothing to roll back.
             "isolation_level": "AUTOCOMMIT",
             "skip_autocommit_rollback": True,
-            "connect_args": connect_args(config),
+            # https://mysqlclient.readthedocs.io/user_guide.html#functions-and-attributes
+            "connect_args": {
+                "connect_timeout": math.ceil(config["DB_CONNECT_TIMEOUT"]),
+                "read_timeout": query_timeout,
+                "write_timeout": query_timeout,
+                "charset": "utf8mb4",
+                "init_command": "SET time_zone = '+00:00'",  # TIMESTAMPs come out in UTC
+                **config["DB_SSL"],
+            },
         },
     )
     event.listen(db.engine, "checkin", mark_pooled)
-    if config["DB_SSL"].get("ssl_mode") == "REQUIRED":
+    if config["DB_SSL"]["ssl_mode"] == "REQUIRED":
         event.listen(db.engine, "connect", refuse_plain_text)
     app.extensions[EXTENSION] = db
     app.extensions[WAIT] = FifoWait(config["DB_POOL_SIZE"], config["DB_POOL_TIMEOUT"])
@@ -129,72 +133,45 @@ def refuse_plain_text(dbapi_connection: Any, record: ConnectionPoolEntry) -> Non
         raise MySQLdb.OperationalError(2026, "TLS required, but the server has none")
 
 
-def connect_args(config: Mapping[str, Any]) -> dict[str, Any]:
-    """mysqlclient's connect() arguments: timeouts, TLS, character set, UTC session.
-
-    https://mysqlclient.readthedocs.io/user_guide.html#functions-and-attributes
-    The C client counts whole seconds: round up, never down to 0 ("wait forever").
-    """
-    return {
-        "connect_timeout": math.ceil(config["DB_CONNECT_TIMEOUT"]),
-        "read_timeout": math.ceil(config["DB_QUERY_TIMEOUT"]),
-        "write_timeout": math.ceil(config["DB_QUERY_TIMEOUT"]),
-        "charset": "utf8mb4",
-        "init_command": "SET time_zone = '+00:00'",  # TIMESTAMPs come out in UTC
-        **config["DB_SSL"],
-    }
-
-
 def get_db() -> dataset.Database:
-    """The worker's Database, with a connection held for this request (waits its turn)."""
+    """The app's Database, holding a connection for this request (after waiting its turn)."""
     if "db" not in g:
-        wait: FifoWait = current_app.extensions[WAIT]
-        wait.acquire()
-        g.db_wait = wait
+        current_app.extensions[WAIT].acquire()
         g.db = current_app.extensions[EXTENSION]
-        begin(g.db)
+        check_out(g.db)
     db: dataset.Database = g.db
     return db
 
 
-def begin(db: dataset.Database) -> None:
-    # dataset checks a connection out while it holds one lock for the whole database
-    # (Database.executable): a connection that had to be opened there would hold up every
-    # other request for a handshake. Opened here first, it is the one dataset takes (LIFO).
+def check_out(db: dataset.Database) -> None:
+    # dataset opens a thread's connection while it holds one lock for the whole Database:
+    # opened first out here (pool_use_lifo), it is the one dataset then takes, and a slow
+    # handshake holds up no other request.
     if db.engine is not None:
         db.engine.connect().close()
-    db.begin()  # checks this thread's (greenlet's) connection out of the pool
-    g.db_transaction = db
-
-
-def end() -> None:
-    """Ends the request's transaction, which hands its connection back to the pool.
-
-    The request only reads: a rollback, which sends nothing in autocommit mode.
-    """
-    db: dataset.Database | None = g.pop("db_transaction", None)
-    if db is not None:
-        db.rollback()
+    # dataset 2 hands a thread's connection back to the pool only when its outermost
+    # transaction ends (db.close() disposes of the engine), so each request runs in one and
+    # close_db ends it with rollback(), which skip_autocommit_rollback sends nowhere; commit()
+    # (and so ``with db:``) would send the server a COMMIT.
+    db.begin()
 
 
 def close_db(error: BaseException | None = None) -> None:
-    """At the end of the app context: the connection, then the place in line, given back."""
-    g.pop("db", None)
-    try:
-        end()
-    finally:
-        wait: FifoWait | None = g.pop("db_wait", None)
-        if wait is not None:
-            wait.release()
+    """Hands the request's connection and its place in line back."""
+    db: dataset.Database | None = g.pop("db", None)
+    if db is not None:
+        try:
+            db.rollback()
+        finally:
+            current_app.extensions[WAIT].release()
 
 
 def fetch_all(statement: TextClause, **params: Any) -> list[Mapping[str, Any]]:
     """Every row, as dicts; a dead pooled connection is replaced and the statement run again.
 
-    A read in autocommit mode is safe to repeat; one that timed out is not repeated (a slow
-    database would only be waited for twice). mysqlclient reports both as a lost connection
-    (2013), so the time taken tells them apart.
     https://docs.sqlalchemy.org/en/21/faq/connections.html#how-do-i-retry-a-statement-execution-automatically
+    A read in autocommit mode is safe to repeat; one on a connection opened for this request,
+    or one that timed out, is not (mysqlclient reports a timeout as a lost connection too).
     """
     db = get_db()
     pooled = db.executable.connection.info.get(POOLED, False)
@@ -202,13 +179,12 @@ def fetch_all(statement: TextClause, **params: Any) -> list[Mapping[str, Any]]:
     try:
         return list(db.query(statement, **params))
     except DBAPIError as error:
-        elapsed = time.monotonic() - started
         if not (pooled and error.connection_invalidated):
             raise
-        if elapsed >= 0.9 * math.ceil(current_app.config["DB_QUERY_TIMEOUT"]):
+        if time.monotonic() - started >= 0.9 * math.ceil(current_app.config["DB_QUERY_TIMEOUT"]):
             raise
-        end()  # SQLAlchemy has discarded it, and every older one of the pool
-        begin(db)
+        db.rollback()  # SQLAlchemy has discarded it, and every older one of the pool
+        check_out(db)
     return list(db.query(statement, **params))
 
 
@@ -220,49 +196,41 @@ def find_by_name(name: str) -> list[Mapping[str, Any]]:
 def fill(app: Flask) -> None:
     """Open the pool's connections at once, waiting at most DB_CONNECT_TIMEOUT for them.
 
-    Whatever the outcome the worker serves: late connections join the pool when open,
-    missing ones are opened when a request needs one. Each connect holds a place of the
-    wait, so a request waiting for one has it as soon as a connect ends.
+    The worker serves whatever the outcome: late connections join the pool when open, missing
+    ones are opened on demand. Each connect holds a place of the wait.
     """
     engine, wait = app.extensions[EXTENSION].engine, app.extensions[WAIT]
     size, timeout = app.config["DB_POOL_SIZE"], app.config["DB_CONNECT_TIMEOUT"]
-    lock = threading.Lock()
-    opened: list[Any] = []  # held until all are open, so that each is a new one
-    failures: list[BaseException] = []
-    late = False
+    outcomes: queue.Queue[BaseException | None] = queue.Queue()
+    filled = threading.Event()
 
     def open_one() -> None:
         try:
-            connection = engine.connect()
+            with engine.connect():
+                outcomes.put(None)
+                filled.wait()  # held until the fill ends, so that each is a new one
         except SQLAlchemyError as error:
-            failures.append(error.orig if isinstance(error, DBAPIError) and error.orig else error)
+            outcomes.put(error.orig if isinstance(error, DBAPIError) and error.orig else error)
+        finally:
             wait.release()
-            return
-        with lock:
-            if not late:
-                opened.append(connection)
-                return
-        connection.close()  # opened after the deadline: straight into the pool
-        wait.release()
 
     started = time.monotonic()
     for _ in range(size):
         wait.acquire()
-    threads = [threading.Thread(target=open_one, daemon=True) for _ in range(size)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(max(0.0, started + timeout - time.monotonic()))
-    with lock:
-        late = True
-    count, seconds = len(opened), time.monotonic() - started
-    for connection in opened:
-        connection.close()  # into the pool
-        wait.release()
+        threading.Thread(target=open_one, daemon=True).start()
+    results: list[BaseException | None] = []
+    try:
+        while len(results) < size:
+            results.append(outcomes.get(timeout=max(0, started + timeout - time.monotonic())))
+    except queue.Empty:
+        pass
+    filled.set()
+    count, seconds = results.count(None), time.monotonic() - started
     message = f"database pool: opened {count} of {size} connections in {seconds:.2f} s"
     if count == size:
         app.logger.info(message)
         return
+    failures = [result for result in results if result is not None]
     first = failures[0] if failures else PoolTimeout(f"not open within {timeout} s")
     cause = f"{type(first).__name__}: {' '.join(str(first).split())}"
     app.logger.warning("%s; %d failed: %s", message, size - count, cause)

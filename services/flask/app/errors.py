@@ -1,20 +1,16 @@
-"""The error table as one enum, and the mapping of exceptions to its answers.
+"""The error table as one enum, and the exceptions mapped to its answers.
 
-Handlers are registered on the app: a blueprint's never see routing errors (404, 405).
 https://flask.palletsprojects.com/en/stable/errorhandling/
 """
 
 from __future__ import annotations
 
 import enum
-import logging
 
 import orjson
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from sqlalchemy import exc
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-
-log = logging.getLogger("app")
 
 
 class Error(enum.Enum):
@@ -55,7 +51,8 @@ DATABASE_ERRORS = (exc.DBAPIError, exc.DisconnectionError, exc.TimeoutError)
 
 
 def init_app(app: Flask) -> None:
-    """Answer every error with a body of the table."""
+    """Answer every error with a body of the table (on the app: a blueprint's handlers never
+    see routing errors, 404 and 405)."""
     app.register_error_handler(Refused, lambda refused: refused.error.response())
     app.register_error_handler(NotFound, lambda _: Error.NOT_FOUND.response())
     app.register_error_handler(MethodNotAllowed, lambda _: Error.METHOD_NOT_ALLOWED.response())
@@ -66,22 +63,21 @@ def init_app(app: Flask) -> None:
 
 
 def database_unavailable(error: Exception) -> Response:
-    log.warning("database unavailable: %s", describe(error))
+    current_app.logger.warning("database unavailable: %s", describe(error))
     return Error.DATABASE_UNAVAILABLE.response()
 
 
 def unexpected(error: Exception) -> Response | HTTPException:
     if isinstance(error, HTTPException) and error.code is not None and error.code < 500:
         return error  # another client error keeps werkzeug's own answer
-    log.error("unexpected error on %s %s", request.method, request.path, exc_info=error)
+    message = f"unexpected error on {request.method} {request.path}"
+    current_app.logger.error(message, exc_info=error)
     return Error.INTERNAL_ERROR.response()
 
 
 def describe(error: BaseException) -> str:
-    """``Class (driver code): message`` of the driver's own error, on one line.
-
-    SQLAlchemy's wrapper would repeat the SQL and its parameters (the caller's input).
-    """
+    """``Class (code): message`` of the driver's own error, on one line (SQLAlchemy's wrapper
+    would repeat the SQL and its parameters, the caller's input)."""
     if isinstance(error, exc.DBAPIError) and error.orig is not None:
         error = error.orig
     args = error.args

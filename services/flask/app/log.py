@@ -1,8 +1,5 @@
-"""One line per event, in UTC: ``2026-12-07T18:00:00Z WARNING app: message``.
-
-``config()`` is given to gunicorn as its ``logconfig_dict``, so that its own loggers
-(gunicorn.error, gunicorn.access) write the same way.
-"""
+"""One line per event, in UTC: ``2026-12-07T18:00:00Z WARNING app: message``, for the app and
+gunicorn's own loggers (``config()`` is gunicorn's ``logconfig_dict``)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,4 @@
-"""Strict parsing of the raw query string, which werkzeug's ``request.args`` would decode
-leniently: https://docs.python.org/3/library/urllib.parse.html#urllib.parse.parse_qsl
-"""
+"""Strict parsing of the raw query string (werkzeug's ``request.args`` replaces bad bytes)."""
 
 from __future__ import annotations
 
@@ -11,7 +9,7 @@ from app.errors import Error, Refused
 
 MAX_NAME = 255  # characters (code points): the column is varchar(255) in utf8mb4
 
-# parse_qsl leaves a "%" without two hex digits as it is; the contract rejects it.
+# parse_qsl leaves a "%" without two hex digits as it is: refused here (invalid_query).
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 # Raw bytes above 0x7F stand for themselves, like their %XX escapes: escape them so that UTF-8
 # is checked once, over the fully percent-decoded bytes.

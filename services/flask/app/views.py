@@ -1,6 +1,6 @@
-"""The four endpoints, on one blueprint: https://flask.palletsprojects.com/en/stable/blueprints/
+"""The endpoints, on one blueprint: https://flask.palletsprojects.com/en/stable/blueprints/
 
-Routes are GET only: werkzeug adds HEAD, and create_app turns Flask's automatic OPTIONS off.
+GET only: werkzeug adds HEAD, and create_app turns Flask's automatic OPTIONS off.
 """
 
 from __future__ import annotations
