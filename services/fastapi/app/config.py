@@ -30,8 +30,6 @@ class MySQL:
 def parse_database_url(value: Any) -> MySQL:
     """``mysql://USER:PASSWORD@HOST[:PORT]/DATABASE[?ssl-mode=MODE[&ssl-ca=PATH]]``, read by
     SQLAlchemy's ``make_url``, which also percent-decodes the user, password and database."""
-    if isinstance(value, MySQL):
-        return value
     try:
         url = make_url(str(value))
     except (ArgumentError, ValueError):  # ValueError: a port that is not a number
