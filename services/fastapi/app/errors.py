@@ -16,7 +16,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from app.db import describe
-from app.deps import InvalidName, InvalidQuery
+from app.query import InvalidName, InvalidQuery
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,9 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from app.db import LOOKUP, PING, fetch_all
-from app.deps import MAX_NAME, ConnectionDep, NameDep
+from app.deps import ConnectionDep, NameDep
 from app.models import DemoRow, ErrorBody, Status
+from app.query import MAX_NAME
 
 router = APIRouter(tags=["demo"])
 probes = APIRouter(tags=["probes"])

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.deps import MAX_NAME
+from app.query import MAX_NAME
 
 # The contract's endpoints: GET (and HEAD, which OpenAPI leaves implicit) only.
 ENDPOINTS = {"/demo", "/idle", "/healthz", "/readyz"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from app.deps import MAX_NAME
+from app.query import MAX_NAME
 
 JSON = "application/json"
 ENDPOINTS = ["/demo", "/idle", "/healthz", "/readyz"]

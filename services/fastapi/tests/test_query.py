@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.deps import ALPHABET, InvalidName, InvalidQuery, parse_name, random_name
+from app.query import ALPHABET, InvalidName, InvalidQuery, parse_name, random_name
 
 
 @pytest.mark.parametrize(
