@@ -9,11 +9,11 @@ import ssl
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import BeforeValidator, Field, PlainValidator, ValidationError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy import URL
 
 # MySQL's own client option values (https://dev.mysql.com/doc/refman/8.4/en/connection-options.html).
 SSL_MODES = ("DISABLED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY")
@@ -28,26 +28,32 @@ class MySQL:
 
 
 def parse_database_url(value: Any) -> MySQL:
-    """``mysql://USER:PASSWORD@HOST[:PORT]/DATABASE[?ssl-mode=MODE[&ssl-ca=PATH]]``, read by
-    SQLAlchemy's ``make_url``, which also percent-decodes the user, password and database."""
-    try:
-        url = make_url(str(value))
-    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
-        raise ValueError("not a mysql://USER:PASSWORD@HOST[:PORT]/DATABASE URL") from None
-    if url.drivername != "mysql":
+    """``mysql://USER:PASSWORD@HOST[:PORT]/DATABASE[?ssl-mode=MODE[&ssl-ca=PATH]]``."""
+    url = urlsplit(str(value))
+    if url.scheme != "mysql":
         raise ValueError("the scheme must be mysql://")
-    if not url.host:
+    if not url.hostname:
         raise ValueError("a host is required")
-    if url.port is not None and not 0 < url.port < 65536:
+    try:
+        port = 3306 if url.port is None else url.port  # urllib refuses past 65535
+    except ValueError:
+        port = 0
+    if port == 0:
         raise ValueError("the port must be an integer from 1 to 65535")
-    if not url.database or "/" in url.database:
+    database = unquote(url.path.removeprefix("/"))
+    if not database or "/" in database:
         raise ValueError("one database name is required after the host")
-    query = url.normalized_query  # every option as a tuple of its values
-    if set(query) - {"ssl-mode", "ssl-ca"} or any(len(values) > 1 for values in query.values()):
-        raise ValueError("the only options are ssl-mode and ssl-ca, each at most once")
-    mode = query.get("ssl-mode", ("DISABLED",))[0].upper()
-    ca = query["ssl-ca"][0] if "ssl-ca" in query else None
-    return MySQL(url.set(query={}), tls_context(mode, ca))
+    if url.fragment:
+        raise ValueError("no #fragment")
+    # Blank values kept: "?ssl-mode" alone is refused, never read as no TLS.
+    options: dict[str, str] = {}
+    for key, option in parse_qsl(url.query, keep_blank_values=True):
+        if key not in ("ssl-mode", "ssl-ca") or key in options:
+            raise ValueError("the only options are ssl-mode and ssl-ca, each at most once")
+        options[key] = option
+    context = tls_context(options.get("ssl-mode", "DISABLED").upper(), options.get("ssl-ca"))
+    user, password = unquote(url.username or ""), unquote(url.password or "")
+    return MySQL(URL.create("mysql", user, password, url.hostname, port, database), context)
 
 
 def tls_context(mode: str, ca: str | None) -> ssl.SSLContext | None:
