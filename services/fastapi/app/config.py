@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     DB_CONNECT_TIMEOUT: Seconds = 2.0
     DB_QUERY_TIMEOUT: Seconds = 5.0
     ACCESS_LOG: Annotated[bool, BeforeValidator(parse_boolean)] = False
-    # Accepted so that one deployment can set it for every service; asyncio is the only model.
+    # The concurrency model: asyncio (uvicorn's event loop) only; anything else is refused.
     WORKER_MODEL: Literal["asyncio"] = "asyncio"
 
 
