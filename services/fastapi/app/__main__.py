@@ -1,12 +1,10 @@
-"""``python -m app``: uvicorn with the settings, the container's start command.
+"""``python -m app``: uvicorn with the settings (https://www.uvicorn.org/deployment/#running-programmatically).
 
-uvicorn's CLI reads neither ``PORT`` nor ``ACCESS_LOG``, and an exec-form ``CMD`` has no shell
-to expand them (https://www.uvicorn.org/deployment/#running-programmatically).
+uvicorn's CLI does not read ``PORT``, and an exec-form ``CMD`` has no shell to expand it.
 """
 
 from __future__ import annotations
 
-import logging
 import logging.config
 import sys
 from typing import Any
@@ -17,26 +15,22 @@ from pydantic import ValidationError
 from app.config import Settings, get_settings, refusal
 from app.log import log_config
 
-# Seconds SIGTERM waits for in-flight requests before cancelling them: above the worst-case
-# request, DB_POOL_TIMEOUT + DB_CONNECT_TIMEOUT + DB_QUERY_TIMEOUT (12 s by default).
+# Seconds SIGTERM waits for in-flight requests: above the worst-case request,
+# DB_POOL_TIMEOUT + DB_CONNECT_TIMEOUT + DB_QUERY_TIMEOUT (12 s by default).
 GRACEFUL_SHUTDOWN_SECONDS = 20
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
-    """uvicorn's settings (https://www.uvicorn.org/settings/)."""
+    """https://www.uvicorn.org/settings/; uvloop and httptools, installed, are the defaults."""
     return dict(
         host="0.0.0.0",
         port=settings.PORT,
         workers=settings.WEB_CONCURRENCY,
-        loop="uvloop",
-        http="httptools",
-        ws="none",  # no WebSocket routes
         lifespan="on",  # a failing lifespan stops the worker rather than serving without a pool
         access_log=settings.ACCESS_LOG,
         log_config=log_config(),
-        # X-Forwarded-For would only change access-log addresses: no middleware for it.
-        proxy_headers=False,
-        server_header=False,  # don't name the server software in every response
+        proxy_headers=False,  # X-Forwarded-For would only change access-log addresses
+        server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
 
@@ -48,7 +42,7 @@ def main() -> None:
         logging.config.dictConfig(log_config())
         logging.getLogger("app").critical(refusal(error))
         sys.exit(2)
-    # An import string: each of the WEB_CONCURRENCY worker processes imports its own app.
+    # An import string: each of the WEB_CONCURRENCY worker processes imports the app.
     uvicorn.run("app.main:app", **server_options(settings))
 
 

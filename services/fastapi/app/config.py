@@ -1,7 +1,6 @@
-"""Settings: the environment, validated once at start, as https://fastapi.tiangolo.com/advanced/settings/.
+"""Settings from the environment, validated once at start (https://fastapi.tiangolo.com/advanced/settings/).
 
 ``get_settings`` is also the dependency that tests override (``app.dependency_overrides``).
-``DATABASE_URL`` becomes the driver's connect arguments, TLS included.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import BeforeValidator, Field, PlainValidator, ValidationError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy import URL
 
 # MySQL's own client option values (https://dev.mysql.com/doc/refman/8.4/en/connection-options.html).
 SSL_MODES = ("DISABLED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY")
@@ -23,20 +23,12 @@ BOOLEANS |= {"false": False, "0": False, "no": False, "off": False}
 
 @dataclass(frozen=True)
 class MySQL:
-    """Where and how to connect: ``DATABASE_URL``, parsed."""
-
-    user: str
-    password: str
-    host: str
-    port: int
-    database: str
+    url: URL
     ssl: ssl.SSLContext | None
 
 
 def parse_database_url(value: Any) -> MySQL:
     """``mysql://USER:PASSWORD@HOST[:PORT]/DATABASE[?ssl-mode=MODE[&ssl-ca=PATH]]``."""
-    if isinstance(value, MySQL):
-        return value
     url = urlsplit(str(value))
     if url.scheme != "mysql":
         raise ValueError("the scheme must be mysql://")
@@ -53,19 +45,15 @@ def parse_database_url(value: Any) -> MySQL:
         raise ValueError("one database name is required after the host")
     if url.fragment:
         raise ValueError("no #fragment")
+    # Blank values kept: "?ssl-mode" alone is refused, never read as no TLS.
     options: dict[str, str] = {}
     for key, option in parse_qsl(url.query, keep_blank_values=True):
         if key not in ("ssl-mode", "ssl-ca") or key in options:
             raise ValueError("the only options are ssl-mode and ssl-ca, each at most once")
         options[key] = option
-    return MySQL(
-        user=unquote(url.username or ""),
-        password=unquote(url.password or ""),
-        host=url.hostname,
-        port=port,
-        database=database,
-        ssl=tls_context(options.get("ssl-mode", "DISABLED").upper(), options.get("ssl-ca")),
-    )
+    context = tls_context(options.get("ssl-mode", "DISABLED").upper(), options.get("ssl-ca"))
+    user, password = unquote(url.username or ""), unquote(url.password or "")
+    return MySQL(URL.create("mysql", user, password, url.hostname, port, database), context)
 
 
 def tls_context(mode: str, ca: str | None) -> ssl.SSLContext | None:
@@ -77,8 +65,7 @@ def tls_context(mode: str, ca: str | None) -> ssl.SSLContext | None:
             raise ValueError("ssl-ca needs an ssl-mode other than DISABLED")
         return None
     try:
-        # With no ssl-ca, the system's CA store.
-        context = ssl.create_default_context(cafile=ca or None)
+        context = ssl.create_default_context(cafile=ca or None)  # no ssl-ca: the system's CAs
     except (OSError, ssl.SSLError) as error:
         raise ValueError(f"ssl-ca is not a readable PEM file of certificates ({error})") from None
     context.check_hostname = mode == "VERIFY_IDENTITY"
@@ -88,11 +75,12 @@ def tls_context(mode: str, ca: str | None) -> ssl.SSLContext | None:
 
 
 def parse_boolean(value: Any) -> Any:
-    if isinstance(value, str):
-        if value.lower() not in BOOLEANS:
-            raise ValueError(f"must be one of {', '.join(BOOLEANS)}")
-        return BOOLEANS[value.lower()]
-    return value
+    """One of BOOLEANS, any case (pydantic's own bool would also take t, f, y and n)."""
+    if not isinstance(value, str):
+        return value
+    if value.lower() not in BOOLEANS:
+        raise ValueError(f"must be one of {', '.join(BOOLEANS)}")
+    return BOOLEANS[value.lower()]
 
 
 Positive = Annotated[int, Field(ge=1)]
@@ -100,7 +88,7 @@ Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
 class Settings(BaseSettings):
-    """The service's whole configuration, from environment variables of the same names."""
+    """Environment variables of the same names."""
 
     # A refusal names the variable, never its value (DATABASE_URL holds a password).
     model_config = SettingsConfigDict(case_sensitive=True, hide_input_in_errors=True)
@@ -109,25 +97,22 @@ class Settings(BaseSettings):
     DATABASE_URL: Annotated[MySQL, NoDecode, PlainValidator(parse_database_url)]
     PORT: Annotated[int, Field(ge=1, le=65535)] = 8000
     WEB_CONCURRENCY: Positive = 1
-    # Per worker process: the service holds at most WEB_CONCURRENCY x DB_POOL_SIZE connections.
-    DB_POOL_SIZE: Positive = 10
+    DB_POOL_SIZE: Positive = 10  # per worker process
     DB_POOL_TIMEOUT: Seconds = 5.0
     DB_CONNECT_TIMEOUT: Seconds = 2.0
     DB_QUERY_TIMEOUT: Seconds = 5.0
     ACCESS_LOG: Annotated[bool, BeforeValidator(parse_boolean)] = False
-    # Gunicorn-served services of the same contract also take gevent or threads.
+    # The concurrency model: asyncio (uvicorn's event loop) only; anything else is refused.
     WORKER_MODEL: Literal["asyncio"] = "asyncio"
 
 
 @lru_cache
 def get_settings() -> Settings:
-    """The settings, read from the environment on first use."""
     return Settings()  # type: ignore[call-arg]  # pydantic-settings fills the fields
 
 
 def refusal(error: ValidationError) -> str:
     """``invalid configuration: NAME: why``, for the first invalid variable."""
     first = error.errors(include_url=False, include_input=False)[0]
-    name = ".".join(str(part) for part in first["loc"])
     reason = first.get("ctx", {}).get("error") or first["msg"]
-    return f"invalid configuration: {name}: {reason}"
+    return f"invalid configuration: {'.'.join(map(str, first['loc']))}: {reason}"

@@ -1,7 +1,6 @@
 """The MySQL pool: SQLAlchemy's asyncio engine over asyncmy, one per worker process.
 
-https://docs.sqlalchemy.org/en/20/orm/extensions/asyncio.html and
-https://docs.sqlalchemy.org/en/20/core/pooling.html (recycling, disconnect handling).
+https://docs.sqlalchemy.org/en/20/orm/extensions/asyncio.html
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
-from sqlalchemy import URL, Row, TextClause, text
+from sqlalchemy import Row, TextClause, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -22,47 +21,31 @@ from app.config import Settings
 logger = logging.getLogger(__name__)
 
 DRIVER = "asyncmy"
-# The name is bound as a value, never formatted into the SQL.
 LOOKUP = text(
     "SELECT id, name, create_time, update_time FROM demo_data WHERE name = :name ORDER BY id"
 )
 PING = text("SELECT 1 FROM demo_data LIMIT 1")
-
-# Seconds: a connection older than this is replaced at checkout, before a load balancer or NAT
-# drops it silently (their idle limits start at about 4 minutes).
+# Seconds: below the idle limits (about 4 minutes and up) at which a load balancer or NAT
+# drops a connection silently.
 POOL_RECYCLE = 180
-# The engine's execution option that fetch_all() bounds each query by.
-QUERY_TIMEOUT = "query_timeout"
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
-    mysql = settings.DATABASE_URL
-    url = URL.create(
-        f"mysql+{DRIVER}",
-        username=mysql.user,
-        password=mysql.password,
-        host=mysql.host,
-        port=mysql.port,
-        database=mysql.database,
-        query={"charset": "utf8mb4"},
-    )
     return create_async_engine(
-        url,
+        settings.DATABASE_URL.url.set(drivername=f"mysql+{DRIVER}", query={"charset": "utf8mb4"}),
         pool_size=settings.DB_POOL_SIZE,
         max_overflow=0,
         pool_timeout=settings.DB_POOL_TIMEOUT,
         pool_recycle=POOL_RECYCLE,
-        # Read-only lookups: no transaction, so no ROLLBACK round trip when a connection is
-        # given back (https://docs.sqlalchemy.org/en/20/core/connections.html#dbapi-autocommit-skip-rollback).
+        # Read-only lookups: no transaction, no ROLLBACK round trip when a connection goes back
+        # (https://docs.sqlalchemy.org/en/20/core/connections.html#dbapi-autocommit-skip-rollback).
         isolation_level="AUTOCOMMIT",
         skip_autocommit_rollback=True,
-        execution_options={QUERY_TIMEOUT: settings.DB_QUERY_TIMEOUT},
+        execution_options={"query_timeout": settings.DB_QUERY_TIMEOUT},
         connect_args={
-            "ssl": mysql.ssl,
-            # The TCP connect only: Database.connect() bounds the handshake too.
-            "connect_timeout": settings.DB_CONNECT_TIMEOUT,
-            # TIMESTAMP columns come back in UTC whatever the server's time zone.
-            "init_command": "SET time_zone = '+00:00'",
+            "ssl": settings.DATABASE_URL.ssl,
+            "connect_timeout": settings.DB_CONNECT_TIMEOUT,  # the TCP connect only
+            "init_command": "SET time_zone = '+00:00'",  # TIMESTAMPs come back in UTC
         },
     )
 
@@ -80,27 +63,26 @@ async def deadline(seconds: float, name: str) -> AsyncIterator[None]:
 
 
 class Database:
-    """The engine, and the turns that make its pool serve waiting requests in arrival order.
+    """The engine, with waiting requests served in arrival order.
 
-    SQLAlchemy's asyncio pool waits on an ``asyncio.Queue``, where a newcomer can take a
-    connection given back for a woken waiter, which then queues again at the back. One turn
-    per connection, from asyncio's first-come-first-served Semaphore, leaves it no waiter.
+    SQLAlchemy's asyncio pool waits on an ``asyncio.Queue``, where a newcomer can take the
+    connection given back for a woken waiter, which then queues again at the back. A turn per
+    connection from ``asyncio.Semaphore``, first come first served, leaves the pool no waiter.
     """
 
     def __init__(self, settings: Settings) -> None:
         self.engine = create_engine(settings)
         self.size = settings.DB_POOL_SIZE
         self.turns = asyncio.Semaphore(self.size)
-        self.pool_timeout = settings.DB_POOL_TIMEOUT
-        self.connect_timeout = settings.DB_CONNECT_TIMEOUT
+        self.settings = settings
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
-        """A pooled connection, waited for in turn, opened if the pool has none ready."""
-        async with deadline(self.pool_timeout, "DB_POOL_TIMEOUT"):
+        async with deadline(self.settings.DB_POOL_TIMEOUT, "DB_POOL_TIMEOUT"):
             await self.turns.acquire()
         try:
-            async with deadline(self.connect_timeout, "DB_CONNECT_TIMEOUT"):
+            # Around the checkout, the deadline bounds the TLS and MySQL handshakes too.
+            async with deadline(self.settings.DB_CONNECT_TIMEOUT, "DB_CONNECT_TIMEOUT"):
                 connection = await self.engine.connect()
             try:
                 yield connection
@@ -110,10 +92,7 @@ class Database:
             self.turns.release()
 
     async def fill(self) -> None:
-        """Open every connection before serving, within DB_CONNECT_TIMEOUT, best effort.
-
-        The worker starts whatever the outcome: what is missing opens at checkout.
-        """
+        """Open every connection before serving, within DB_CONNECT_TIMEOUT, best effort."""
         started = time.monotonic()
         opened: list[AsyncConnection] = []
         failures: list[BaseException] = []
@@ -121,14 +100,13 @@ class Database:
         async def open_one() -> None:
             try:
                 opened.append(await self.engine.connect())
-            except Exception as error:  # logged below: the worker starts anyway
+            except Exception as error:  # logged below: what is missing opens at checkout
                 failures.append(error)
 
         try:
-            async with deadline(self.connect_timeout, "DB_CONNECT_TIMEOUT"):
-                # SQLAlchemy runs the pool's connect event (SET NAMES, the isolation level) under
-                # one lock until a first run has completed (sqlalchemy/event/attr.py,
-                # _exec_w_sync_on_first_run): one connection first, then the rest at once.
+            async with deadline(self.settings.DB_CONNECT_TIMEOUT, "DB_CONNECT_TIMEOUT"):
+                # SQLAlchemy runs the pool's first connect event alone, under a lock
+                # (_exec_w_sync_on_first_run): one connection first, then the rest at once.
                 await open_one()
                 async with asyncio.TaskGroup() as group:
                     for _ in range(self.size - 1):
@@ -137,16 +115,13 @@ class Database:
             failures.append(error)
         for connection in opened:
             await connection.close()  # back to the pool, open
-        summary = "database pool: opened %d of %d connections in %.2f s"
-        elapsed = time.monotonic() - started
+        summary = f"database pool: opened {len(opened)} of {self.size} connections"
+        summary += f" in {time.monotonic() - started:.2f} s"
         if len(opened) == self.size:
-            logger.info(summary, len(opened), self.size, elapsed)
+            logger.info(summary)
         else:
             failed = self.size - len(opened)
-            first = describe(failures[0])
-            logger.warning(
-                f"{summary}; %d failed: %s", len(opened), self.size, elapsed, failed, first
-            )
+            logger.warning("%s; %d failed: %s", summary, failed, describe(failures[0]))
 
     async def close(self) -> None:
         """Close the pool's connections; a database that no longer answers gets 2 s."""
@@ -158,13 +133,12 @@ class Database:
 async def fetch_all(
     connection: AsyncConnection, statement: TextClause, **values: Any
 ) -> Sequence[Row[Any]]:
-    """Every row, within the query timeout; once more on a fresh connection if this one was dead.
+    """Every row within DB_QUERY_TIMEOUT; once more on a fresh connection if this one was dead.
 
-    SQLAlchemy invalidates a connection whose error the dialect calls a disconnect (the server
-    closed it: MySQL errors 2006, 2013, 4031, MariaDB's 1927, ...), and the next statement on
-    it checks out a new one. A query timeout is not retried.
+    SQLAlchemy invalidates a connection whose error the dialect calls a disconnect
+    (https://docs.sqlalchemy.org/en/20/core/pooling.html#dealing-with-disconnects).
     """
-    seconds = connection.engine.get_execution_options()[QUERY_TIMEOUT]
+    seconds = connection.engine.get_execution_options()["query_timeout"]
     async with deadline(seconds, "DB_QUERY_TIMEOUT"):
         try:
             return (await connection.execute(statement, values)).all()

@@ -1,8 +1,6 @@
 """The error table, one ``Error`` enum, and the exception handlers that answer with it.
 
-Handlers keyed by status code catch routing's own 404 and 405
-(https://fastapi.tiangolo.com/tutorial/handling-errors/). The ``Exception`` handler answers a
-bug with the 500 body, then the server logs it (app.log).
+https://fastapi.tiangolo.com/tutorial/handling-errors/
 """
 
 from __future__ import annotations
@@ -22,43 +20,32 @@ from app.query import InvalidName, InvalidQuery
 
 logger = logging.getLogger(__name__)
 
-JSON = "application/json"
-
 
 class Error(Enum):
-    """Every error answer: its status, its code and its fixed message."""
+    """Every error answer: its status, its code (the member's name) and its fixed message."""
 
-    INVALID_QUERY = 400, "invalid_query", "The query string is not valid percent-encoded UTF-8."
-    INVALID_NAME = (
-        400,
-        "invalid_name",
-        "name must be given once, as 1 to 255 characters without NUL.",
-    )
-    NOT_FOUND = 404, "not_found", "No such endpoint."
-    METHOD_NOT_ALLOWED = 405, "method_not_allowed", "Method not allowed."
-    DATABASE_UNAVAILABLE = 503, "database_unavailable", "The database is unavailable."
-    INTERNAL_ERROR = 500, "internal_error", "Internal server error."
+    INVALID_QUERY = 400, "The query string is not valid percent-encoded UTF-8."
+    INVALID_NAME = 400, "name must be given once, as 1 to 255 characters without NUL."
+    NOT_FOUND = 404, "No such endpoint."
+    METHOD_NOT_ALLOWED = 405, "Method not allowed."
+    DATABASE_UNAVAILABLE = 503, "The database is unavailable."
+    INTERNAL_ERROR = 500, "Internal server error."
 
-    def __init__(self, status: int, code: str, detail: str) -> None:
+    def __init__(self, status: int, detail: str) -> None:
         self.status = status
-        self.code = code
+        self.code = self.name.lower()
         self.detail = detail
-        self.body = json.dumps({"error": code, "detail": detail}, separators=(",", ":")).encode()
+        self.body = json.dumps(
+            {"error": self.code, "detail": detail}, separators=(",", ":")
+        ).encode()
         # Every path answers GET and HEAD; routing would list the methods in no fixed order.
         self.headers = {"Allow": "GET, HEAD"} if status == 405 else None
 
     def response(self) -> Response:
-        return Response(self.body, self.status, self.headers, media_type=JSON)
+        return Response(self.body, self.status, self.headers, media_type="application/json")
 
-
-Handler = Callable[[Request, Exception], Coroutine[Any, Any, Response]]
-
-
-def answer(error: Error) -> Handler:
-    async def handler(request: Request, exc: Exception) -> Response:
-        return error.response()
-
-    return handler
+    async def handler(self, request: Request, exc: Exception) -> Response:
+        return self.response()
 
 
 async def database_unavailable(request: Request, exc: Exception) -> Response:
@@ -67,17 +54,17 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
     return Error.DATABASE_UNAVAILABLE.response()
 
 
+Handler = Callable[[Request, Exception], Coroutine[Any, Any, Response]]
 EXCEPTION_HANDLERS: dict[int | type[Exception], Handler] = {
-    InvalidQuery: answer(Error.INVALID_QUERY),
-    InvalidName: answer(Error.INVALID_NAME),
-    # No path operation declares a parameter that FastAPI would validate (app.query parses the
-    # query string); should one ever fail, it is a bad query, never a 422.
-    RequestValidationError: answer(Error.INVALID_QUERY),
-    404: answer(Error.NOT_FOUND),
-    405: answer(Error.METHOD_NOT_ALLOWED),
+    InvalidQuery: Error.INVALID_QUERY.handler,
+    InvalidName: Error.INVALID_NAME.handler,
+    # Path operations declare no parameter that FastAPI validates; should one ever, a 400.
+    RequestValidationError: Error.INVALID_QUERY.handler,
+    404: Error.NOT_FOUND.handler,
+    405: Error.METHOD_NOT_ALLOWED.handler,
     # The driver's and the database's errors, a pool or query deadline, a refused connect.
     sqlalchemy.exc.DBAPIError: database_unavailable,
     sqlalchemy.exc.TimeoutError: database_unavailable,
     OSError: database_unavailable,
-    Exception: answer(Error.INTERNAL_ERROR),
+    Exception: Error.INTERNAL_ERROR.handler,
 }

@@ -1,8 +1,4 @@
-"""Logging: one line per event on stderr, the server's own loggers included.
-
-``log_config()`` is the ``logging.config.dictConfig`` dictionary that uvicorn takes as
-``log_config`` (https://www.uvicorn.org/settings/#logging).
-"""
+"""One line per event on stderr, uvicorn's loggers included (https://www.uvicorn.org/settings/#logging)."""
 
 from __future__ import annotations
 
@@ -11,9 +7,6 @@ import time
 import traceback
 from types import TracebackType
 from typing import Any
-
-FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-DATEFMT = "%Y-%m-%dT%H:%M:%SZ"
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
@@ -24,16 +17,13 @@ class OneLineFormatter(logging.Formatter):
     converter = staticmethod(time.gmtime)
 
     def __init__(self) -> None:
-        super().__init__(FORMAT, DATEFMT)
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%SZ")
 
     def formatException(self, ei: ExcInfo) -> str:
         _, error, tb = ei
         frames = traceback.extract_tb(tb)
         where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
         return f"{type(error).__name__}: {error}{where}"
-
-    def formatStack(self, stack_info: str) -> str:
-        return ""
 
     def format(self, record: logging.LogRecord) -> str:
         # logging puts the exception on a line of its own; a message may hold newlines too.
@@ -43,7 +33,7 @@ class OneLineFormatter(logging.Formatter):
 
 
 def log_config() -> dict[str, Any]:
-    """The app's and uvicorn's loggers at INFO, anything else at WARNING, all to stderr."""
+    """uvicorn's ``log_config``: the app's and uvicorn's loggers at INFO, the rest at WARNING."""
     return {
         "version": 1,
         "disable_existing_loggers": False,

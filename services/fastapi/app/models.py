@@ -1,6 +1,5 @@
-"""Response models: ``/demo``'s rows, validated and written as JSON by pydantic-core.
-
-https://fastapi.tiangolo.com/advanced/custom-response/#orjson-or-response-model
+"""Response models, written as JSON by pydantic-core
+(https://fastapi.tiangolo.com/advanced/custom-response/#orjson-or-response-model).
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ def zero_as_null(value: object) -> object:
 
 
 def as_utc(value: datetime | None) -> datetime | None:
-    """The driver's naive datetimes are UTC (the session's time_zone is +00:00): say so."""
+    """The driver's naive datetimes are UTC (the session's time_zone is +00:00)."""
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
@@ -26,10 +25,7 @@ Timestamp = Annotated[datetime | None, BeforeValidator(zero_as_null), AfterValid
 
 
 class DemoRow(BaseModel):
-    """One ``demo_data`` row; timestamps in UTC or null."""
-
-    # Read from SQLAlchemy's Rows by attribute.
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True)  # read from SQLAlchemy's Rows
 
     id: int = Field(examples=[42])
     name: str = Field(examples=["aB3!"])
@@ -38,13 +34,9 @@ class DemoRow(BaseModel):
 
 
 class Status(BaseModel):
-    """The probes' and /idle's answer."""
-
     status: str = Field(examples=["ok"])
 
 
 class ErrorBody(BaseModel):
-    """Every error: a code and a fixed message (app.errors)."""
-
     error: str = Field(examples=["database_unavailable"])
     detail: str = Field(examples=["The database is unavailable."])

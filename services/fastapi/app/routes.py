@@ -1,6 +1,6 @@
-"""The path operations, on ``APIRouter``s without a prefix: the paths are at the root.
+"""The path operations, on two ``APIRouter``s.
 
-A ``GET`` route does not answer ``HEAD`` (fastapi/fastapi#1773), so each function is also a
+A ``GET`` route does not answer ``HEAD`` (fastapi/fastapi#1773), so each path is also a
 ``HEAD`` route, left out of the schema; uvicorn sends its headers without the body.
 """
 
@@ -19,7 +19,6 @@ router = APIRouter(tags=["demo"])
 probes = APIRouter(tags=["probes"])
 
 JSON = "application/json"
-# Constant bodies, rendered once.
 IDLE = Status(status="idle").model_dump_json().encode()
 OK = Status(status="ok").model_dump_json().encode()
 READY = Status(status="ready").model_dump_json().encode()
@@ -27,7 +26,7 @@ READY = Status(status="ready").model_dump_json().encode()
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorBody, "description": "The database is unavailable"}
 }
-# app.deps parses `name` from the raw query string, where FastAPI cannot see it: documented here.
+# NameDep reads `name` from the raw query string, out of FastAPI's sight: documented here.
 NAME_PARAMETER = {
     "name": "name",
     "in": "query",
@@ -37,7 +36,6 @@ NAME_PARAMETER = {
 }
 
 
-# HEAD's Content-Length is GET's: the same model renders the body that uvicorn leaves out.
 @router.head("/demo", response_model=list[DemoRow], include_in_schema=False)
 @router.get(
     "/demo",
@@ -47,7 +45,7 @@ NAME_PARAMETER = {
 )
 async def demo(name: NameDep, connection: ConnectionDep) -> Any:
     """The rows named ``name``, in id order."""
-    # Dependencies run in this order: a refused name never takes a connection.
+    # Dependencies run in order: a refused name never takes a connection.
     return await fetch_all(connection, LOOKUP, name=name)
 
 
@@ -61,7 +59,7 @@ async def idle() -> Response:
 @probes.head("/healthz", include_in_schema=False)
 @probes.get("/healthz", response_model=Status)
 async def healthz() -> Response:
-    """Liveness: the process answers; never touches the database."""
+    """Liveness: never touches the database."""
     return Response(OK, media_type=JSON)
 
 

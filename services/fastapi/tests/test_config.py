@@ -45,14 +45,14 @@ def refused(monkeypatch: pytest.MonkeyPatch, **values: str) -> str:
 def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "mysql://u%40x:p%2Fw%25@db.example:3307/de%20mo")
     settings = get_settings()
-    mysql = settings.DATABASE_URL
-    assert (mysql.user, mysql.password, mysql.host, mysql.port) == (
+    url, context = settings.DATABASE_URL.url, settings.DATABASE_URL.ssl
+    assert (url.username, url.password, url.host, url.port) == (
         "u@x",
         "p/w%",
         "db.example",
         3307,
     )
-    assert (mysql.database, mysql.ssl) == ("de mo", None)
+    assert (url.database, url.query, context) == ("de mo", {}, None)
     assert (settings.PORT, settings.WEB_CONCURRENCY, settings.DB_POOL_SIZE) == (8000, 1, 10)
     assert (settings.DB_POOL_TIMEOUT, settings.DB_CONNECT_TIMEOUT) == (5.0, 2.0)
     assert (settings.DB_QUERY_TIMEOUT, settings.ACCESS_LOG) == (5.0, False)
@@ -65,7 +65,7 @@ def test_values(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("WORKER_MODEL", "asyncio")
     settings = get_settings()
-    assert (settings.DATABASE_URL.port, settings.DATABASE_URL.password) == (3306, "")
+    assert (settings.DATABASE_URL.url.port, settings.DATABASE_URL.url.password) == (3306, "")
     assert (settings.PORT, settings.DB_POOL_TIMEOUT, settings.ACCESS_LOG) == (65535, 0.5, True)
 
 
@@ -96,6 +96,8 @@ def test_database_url_is_required() -> None:
         ("mysql://u:secret@db/", "one database name is required after the host"),
         ("mysql://u:secret@db/demo/extra", "one database name is required after the host"),
         ("mysql://u:secret@db/demo#x", "no #fragment"),
+        ("mysql://u:secret@db/demo?ssl-mode", "ssl-mode must be one of DISABLED, "),
+        ("mysql://u:secret@db/demo?ssl", "the only options are ssl-mode and ssl-ca"),
         ("mysql://u:secret@db/demo?ssl=true", "the only options are ssl-mode and ssl-ca"),
         ("mysql://u:secret@db/demo?sslmode=REQUIRED", "the only options are ssl-mode and ssl-ca"),
         (

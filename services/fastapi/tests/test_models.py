@@ -12,7 +12,7 @@ from pydantic import TypeAdapter
 from app.models import DemoRow
 
 ROWS = TypeAdapter(list[DemoRow])
-# The contract's orjson options, as the Starlette, Django and Flask services use them.
+# The orjson options whose bytes the contract (README.md) asks for: rows must match them.
 ORJSON = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS
 WHEN = datetime(2024, 8, 20, 1, 0, 0)  # naive, as the driver returns a UTC TIMESTAMP
 

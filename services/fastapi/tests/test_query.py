@@ -1,4 +1,4 @@
-"""The strict query-string parser and the blog's random names (README.md, the contract)."""
+"""The strict query-string parser and the random names of requests that give none."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def test_invalid_name(query: bytes) -> None:
         parse_name(query)
 
 
-def test_random_names_are_the_blogs() -> None:
+def test_random_names() -> None:
     names = [random_name() for _ in range(2000)]
     assert len(ALPHABET) == 76
     assert all(1 <= len(name) <= 253 and set(name) <= set(ALPHABET) for name in names)
