@@ -1,6 +1,6 @@
-"""Gunicorn settings, read from the working directory: ``gunicorn config.wsgi``.
+"""gunicorn's settings, read from the working directory: ``gunicorn config.wsgi``.
 
-This file runs in the master: a refused variable stops the service here, before any worker.
+This runs in the master: a refused variable stops the service before any worker starts.
 https://gunicorn.org/reference/settings/
 """
 
@@ -16,15 +16,11 @@ except env.Invalid as error:
 
 bind = [f"0.0.0.0:{settings.PORT}"]
 workers = settings.WEB_CONCURRENCY
-
-# gevent: each request a greenlet, and greenify makes the MySQL C client yield while it waits.
-# threads: gthread, a thread per request in flight, nothing patched.
 if settings.WORKER_MODEL == "threads":
     worker_class = "gthread"
     threads = settings.WORKER_THREADS
 else:
-    worker_class = "gevent"
-
+    worker_class = "gevent"  # greenify makes the MySQL C client yield (post_worker_init)
 # The pool belongs to each worker, after the fork: a preloaded app would share its sockets.
 preload_app = False
 
@@ -32,13 +28,11 @@ logconfig_dict = logs.config()
 logger_class = logs.GunicornLogger
 accesslog = "-" if settings.ACCESS_LOG else None
 
-# On SIGTERM a worker stops accepting, finishes its requests in flight, then exits; whatever
-# is left after this many seconds is killed. Above the worst-case request with the default
-# timeouts (DB_POOL_TIMEOUT + DB_CONNECT_TIMEOUT + DB_QUERY_TIMEOUT = 12 s).
+# On SIGTERM, requests in flight get this long to finish: more than the worst case with the
+# default timeouts (DB_POOL_TIMEOUT + DB_CONNECT_TIMEOUT + DB_QUERY_TIMEOUT = 12 s).
 graceful_timeout = 20
-
-# No ~/.gunicorn/gunicorn.ctl control socket: the root filesystem is read-only, and two
-# masters on one machine would share it. The heartbeat file in memory, for the same reason.
+# No control socket in ~/.gunicorn and the heartbeat file in memory: the root filesystem may
+# be read-only.
 control_socket_disable = True
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
@@ -51,11 +45,11 @@ def post_worker_init(worker: Any) -> None:
         from config.mysql_greenify import greenify_mysql_client
 
         worker.log.info("greenify: poll() of %s now waits on gevent", greenify_mysql_client())
-    pooled().open_pool()
+    pooled().open_pool(timeout=settings.DB_CONNECT_TIMEOUT)
 
 
 def worker_exit(server: Any, worker: Any) -> None:
-    """Close the pooled connections rather than let the server find them dropped."""
+    """Close the idle pooled connections rather than let the server find them dropped."""
     from config.db.base import pooled
 
     pooled().pool.close()

@@ -1,8 +1,4 @@
-"""Readers for the environment variables README.md lists, each refusing a bad value by name.
-
-settings.py reads every variable through them when gunicorn.conf.py imports it, in the master,
-so a refused value stops the service before any worker starts.
-"""
+"""Readers of the environment, each refusing a bad value with the variable's name."""
 
 import os
 import re

@@ -1,11 +1,10 @@
-"""Make the MySQL C client cooperative under gevent: greenify's hook on its ``poll()`` only.
+"""Make the MySQL C client cooperative under gevent: greenify's hook on ``poll()`` only.
 
-libmariadb does every wait in ``poll()`` with its connect, read or write timeout, which
-greenify's poll hook keeps. ``greenify.patch_lib()`` also hooks ``recv``/``send``, which wait
-with no timeout on a blocking socket: a server that accepts TCP and never greets then holds a
-connect, and its pool slot, for good. greenify 0.5 has no public call that hooks one function,
-so this calls its C entry point, ``greenify_patch_lib(path, fn)``, with ``FN_POLL``.
-https://github.com/douban/greenify/blob/master/include/hook_greenify.h
+libmariadb does every wait in ``poll()`` with its connect, read or write timeout. greenify's
+``patch_lib()`` also hooks ``recv``/``send``, which wait without a timeout: a server that
+accepts TCP and never greets would hold a connect for good. greenify 0.5 has no public call
+for one function (no upstream issue; douban/greenify#18 is the nearest), so this calls its C
+entry point ``greenify_patch_lib(path, fn)`` with ``FN_POLL`` from include/hook_greenify.h.
 """
 
 import ctypes

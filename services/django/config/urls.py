@@ -1,7 +1,4 @@
-"""The four endpoints, exact paths without trailing slashes, and JSON for every error page.
-
-https://docs.djangoproject.com/en/6.1/topics/http/urls/
-"""
+"""The four endpoints, exact paths, and JSON error pages."""
 
 from django.urls import path
 

@@ -1,4 +1,4 @@
-"""WSGI entry point: gunicorn serves ``config.wsgi:application`` (see gunicorn.conf.py).
+"""WSGI entry point, ``config.wsgi:application``.
 
 https://docs.djangoproject.com/en/6.1/howto/deployment/wsgi/gunicorn/
 """

@@ -1,1 +1,1 @@
-"""The demo: a name lookup on ``demo_data``, plus the probes."""
+"""A name lookup on ``demo_data``, and the probes."""

@@ -1,7 +1,6 @@
-"""The error table, one ``Error`` enum, and the mapping of exceptions to its responses.
+"""The error table, one ``Error`` enum, and the exceptions mapped to its responses.
 
-Every body is rendered once, at import. A database error is a 503 logged at WARNING on one
-line; anything else unexpected is Django's own 500 path (logged at ERROR by django.request).
+A database error is a 503 logged at WARNING; anything else goes Django's 500 path.
 https://docs.djangoproject.com/en/6.1/topics/http/middleware/#process-exception
 """
 
@@ -11,7 +10,7 @@ from enum import Enum
 
 import orjson
 from django import db
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils.log import log_response
 
 from demo.query import InvalidName, InvalidQuery
@@ -20,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 
 def json_response(body: bytes, status: int = 200) -> HttpResponse:
-    """A response with a serialised JSON body and its length (gunicorn then never chunks)."""
+    """A JSON body with its length (gunicorn then never chunks)."""
     return HttpResponse(
         body,
         content_type="application/json",
@@ -30,7 +29,7 @@ def json_response(body: bytes, status: int = 200) -> HttpResponse:
 
 
 class Error(Enum):
-    """Status, ``error`` code and ``detail`` of each error response."""
+    """Status, ``error`` code and ``detail``; the body rendered once."""
 
     INVALID_QUERY = 400, "invalid_query", "The query string is not valid percent-encoded UTF-8."
     INVALID_NAME = (
@@ -58,13 +57,18 @@ CLIENT_ERRORS: dict[type[Exception], Error] = {
 
 
 class ErrorMiddleware:
-    """Turns the exceptions a view raises into the table's responses."""
+    """Answers what views raise from the table."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        response = self.get_response(request)
+        if isinstance(response, HttpResponseNotAllowed):  # from @require_safe
+            allow = response["Allow"]
+            response = Error.METHOD_NOT_ALLOWED.response()
+            response["Allow"] = allow
+        return response
 
     def process_exception(self, request: HttpRequest, error: Exception) -> HttpResponse | None:
         if type(error) in CLIENT_ERRORS:
@@ -74,7 +78,7 @@ class ErrorMiddleware:
         response = Error.DATABASE_UNAVAILABLE.response()
         code = f" ({error.args[0]})" if error.args and isinstance(error.args[0], int) else ""
         message = " ".join(str(error.args[-1] if error.args else "").split())
-        # log_response() marks the response as logged: Django would log it again, at ERROR.
+        # log_response() marks it logged, or Django would log it again at ERROR.
         log_response(
             "database unavailable: %s%s: %s",
             type(error).__name__,

@@ -1,8 +1,4 @@
-"""The ``demo_data`` table, mapped for the ORM; README.md shows its DDL.
-
-``managed = False``: Django never creates, alters or migrates it.
-https://docs.djangoproject.com/en/6.1/ref/models/options/#managed
-"""
+"""The ``demo_data`` table (README.md has its DDL), which Django never creates or migrates."""
 
 from django.db import models
 

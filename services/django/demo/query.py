@@ -1,8 +1,4 @@
-"""Strict parsing of the query string (README.md, "The contract").
-
-Django's ``request.GET`` replaces undecodable bytes silently, so the raw query string is
-parsed here instead. https://docs.python.org/3/library/urllib.parse.html#urllib.parse.parse_qsl
-"""
+"""Strict query-string parsing: Django's ``request.GET`` replaces undecodable bytes silently."""
 
 import re
 from urllib.parse import parse_qsl

@@ -35,7 +35,7 @@ from config.db.base import pooled, read
 
 connection = pooled()
 
-connection.open_pool()
+connection.open_pool(timeout=2)
 client = Client(raise_request_exception=False)
 url = urlsplit(os.environ["DATABASE_URL"])
 admin = MySQLdb.connect(

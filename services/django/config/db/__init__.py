@@ -1,1 +1,1 @@
-"""A pooled MySQL database backend: ``"ENGINE": "config.db"`` (see base.py)."""
+"""A pooled MySQL database backend: ``"ENGINE": "config.db"``."""

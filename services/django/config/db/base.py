@@ -1,9 +1,7 @@
 """Django's MySQL backend with a bounded pool per process, and ``read()``, which retries once.
 
-Django pools connections for PostgreSQL only. This backend changes only where a connection
-comes from and goes to: ``connect()`` takes one from the pool, ``close()`` (at the end of every
-request, as ``CONN_MAX_AGE = 0`` makes it) gives it back. ``OPTIONS["pool"]`` holds
-``max_size``, ``timeout``, ``max_lifetime`` and ``open_timeout``, as for Django's PostgreSQL pool.
+Django pools connections for PostgreSQL only. Here ``connect()`` takes a connection from the
+pool and ``close()`` gives it back; ``OPTIONS["pool"]`` is named as for PostgreSQL's pool.
 https://docs.djangoproject.com/en/6.1/ref/databases/#subclassing-the-built-in-database-backends
 """
 
@@ -26,49 +24,41 @@ from config.logs import one_line
 
 logger = logging.getLogger(__name__)
 
-# A connection the server closed: gone away, lost, MySQL's "disconnected for inactivity",
-# MariaDB's "connection was killed" (the codes SQLAlchemy's MySQL dialect counts).
+# The server closed the connection: gone away, lost, MySQL's "disconnected for inactivity",
+# MariaDB's "connection was killed" (as SQLAlchemy's MySQL dialect counts them).
 # https://dev.mysql.com/doc/mysql-errors/8.4/en/client-error-reference.html
 DEAD_CONNECTION_CODES = frozenset({1927, 2006, 2013, 4031})
 
 
 class DatabaseWrapper(mysql.DatabaseWrapper):
-    # One pool per database alias and process, shared by every thread's (greenlet's) wrapper.
+    # One pool per alias and process, shared by every thread's (greenlet's) wrapper.
     _pools: ClassVar[dict[str, ConnectionPool[Connection]]] = {}
-    # Whether the current connection still needs Django's session setup (a new one does).
-    new_session = False
+    new_session = False  # whether the connection still needs Django's session setup
 
     @property
     def pool(self) -> ConnectionPool[Connection]:
         if self.alias not in self._pools:
-            options = self.settings_dict["OPTIONS"]["pool"]
             connect = functools.partial(MySQLdb.connect, **self.get_connection_params())
-            self._pools.setdefault(
-                self.alias,
-                ConnectionPool(
-                    connect,
-                    max_size=options["max_size"],
-                    timeout=options["timeout"],
-                    max_lifetime=options["max_lifetime"],
-                ),
-            )
+            pool = ConnectionPool(connect, **self.settings_dict["OPTIONS"]["pool"])
+            self._pools.setdefault(self.alias, pool)
         return self._pools[self.alias]
 
-    def open_pool(self) -> None:
-        """Open every connection at once, waiting ``open_timeout`` s at most; log the outcome.
+    def open_pool(self, timeout: float) -> None:
+        """Open every connection at once, waiting ``timeout`` s at most; log the outcome.
 
-        Whatever the outcome the worker starts: connections still opening join the pool when
-        open, and missing ones are opened when a request needs one.
+        Connections still opening join the pool later; missing ones open when a request needs
+        one.
         """
-        size, timeout = self.pool.max_size, self.settings_dict["OPTIONS"]["pool"]["open_timeout"]
+        size = self.pool.max_size
+        started = time.monotonic()
+        deadline = started + timeout
         opened: list[bool] = []
         errors: list[Error] = []
-        # Each connection is held until all are open: one given back early would be taken
-        # again by a thread that starts late, instead of an empty slot.
+        # Each connection is held until all are open, or a late thread would take it again.
         all_open = threading.Barrier(size)
 
         def open_one() -> None:
-            session = self.copy()  # a wrapper of the thread's own, as Django requires
+            session = self.copy()  # a thread's own wrapper, as Django requires
             try:
                 session.ensure_connection()
                 opened.append(True)
@@ -76,15 +66,14 @@ class DatabaseWrapper(mysql.DatabaseWrapper):
                 errors.append(error)
             finally:
                 with contextlib.suppress(threading.BrokenBarrierError):
-                    all_open.wait(max(0.0, started + timeout - time.monotonic()))
-                session.close()  # back to the pool
+                    all_open.wait(max(0.0, deadline - time.monotonic()))
+                session.close()
 
-        started = time.monotonic()
         threads = [threading.Thread(target=open_one, daemon=True) for _ in range(size)]
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(max(0.0, started + timeout - time.monotonic()))
+            thread.join(max(0.0, deadline - time.monotonic()))
         done, elapsed = len(opened), time.monotonic() - started
         message = "database pool: opened %d of %d connections in %.2f s"
         if done == size:
@@ -103,13 +92,11 @@ class DatabaseWrapper(mysql.DatabaseWrapper):
         try:
             connection, self.new_session = self.pool.acquire()
         except PoolTimeout as error:
-            # A driver error, so that Django raises it as django.db.OperationalError.
-            raise MySQLdb.OperationalError(str(error)) from error
+            raise MySQLdb.OperationalError(str(error)) from error  # Django wraps driver errors
         return connection
 
     def init_connection_state(self) -> None:
-        # Django runs this on every connect(); a pooled session keeps what it set.
-        if not self.new_session:
+        if not self.new_session:  # a pooled session keeps what Django set
             return
         super().init_connection_state()
         # MariaDB Connector/C takes ssl_mode=REQUIRED as "TLS if the server offers it"
@@ -121,8 +108,8 @@ class DatabaseWrapper(mysql.DatabaseWrapper):
                     raise MySQLdb.OperationalError(2026, "TLS required, but the server has none")
 
     def _close(self) -> None:
-        # Django's hook for closing the connection: give it back to the pool instead. Reuse
-        # only a connection in a known state: no error, no open transaction.
+        # Django's hook for closing: give the connection back, to be reused only in a known
+        # state (no error, no open transaction).
         if self.connection is not None:
             reusable = not self.errors_occurred and not self.in_atomic_block and self.autocommit
             self.pool.release(self.connection, reusable=reusable)
@@ -138,9 +125,7 @@ def pooled(using: str = DEFAULT_DB_ALIAS) -> DatabaseWrapper:
 def read[T](query: Callable[[], T], using: str = DEFAULT_DB_ALIAS) -> T:
     """``query()``, run once more on a new connection if its pooled one turns out dead.
 
-    ``query`` must only read: it may run twice. Its connection goes back to the pool as soon
-    as it returns, rather than after the response is written. A query that timed out is never
-    run again: that would double the wait on a database that is only slow.
+    ``query`` must only read. Its connection goes back to the pool as soon as it returns.
     """
     connection = pooled(using)
     try:
@@ -152,8 +137,7 @@ def read[T](query: Callable[[], T], using: str = DEFAULT_DB_ALIAS) -> T:
         except Error as error:
             if not (reused and is_dead(error, time.monotonic() - started, connection)):
                 raise
-        # Discarded (errors_occurred is set), and with it every connection opened before it:
-        # the server restarted or dropped them all, most likely.
+        # The server most likely dropped every connection: replace them all at checkout.
         connection.pool.invalidate()
         connection.close()
         return query()
@@ -162,16 +146,15 @@ def read[T](query: Callable[[], T], using: str = DEFAULT_DB_ALIAS) -> T:
 
 
 def is_dead(error: Error, elapsed: float, connection: DatabaseWrapper) -> bool:
-    """Whether ``error`` says the server closed the connection, not that the query timed out."""
+    """Whether the server closed the connection; a query that timed out is never run again."""
     if isinstance(error, InterfaceError):  # mysqlclient's "connection already closed"
         return True
     cause = error.__cause__
     code = cause.args[0] if isinstance(cause, MySQLdb.Error) and cause.args else None
-    # mysqlclient reports a read timeout as a lost connection (2013) too: it comes only when
-    # the full timeout has passed.
+    # mysqlclient reports a read timeout as a lost connection (2013), once the timeout is over.
     timeout = connection.settings_dict["OPTIONS"]["read_timeout"]
     return (
         isinstance(error, OperationalError)
         and code in DEAD_CONNECTION_CODES
-        and (elapsed < 0.9 * timeout)
+        and elapsed < 0.9 * timeout
     )

@@ -1,10 +1,9 @@
 """A bounded pool of DB-API connections that serves waiting callers first come, first served.
 
-The pool holds ``max_size`` tokens, each an idle connection or an empty slot (``None``) that
-may open one. A token given back goes straight to the longest waiting caller: with a
-``queue.Queue`` a newcomer takes it before that waiter wakes up, and a few requests wait
-seconds while most wait milliseconds. Lock and futures are the standard library's, so the
-pool serves threads, and greenlets once gevent has monkey-patched them.
+``max_size`` tokens, each an idle connection or an empty slot (``None``). A token given back
+goes straight to the longest waiting caller: with a ``queue.Queue`` a newcomer could take it
+first, and a few callers would wait seconds while most wait milliseconds. The standard
+library's lock and futures serve threads, and greenlets once gevent has patched them.
 """
 
 import contextlib
@@ -56,8 +55,7 @@ class ConnectionPool[C: Connection]:
     def acquire(self) -> tuple[C, bool]:
         """A connection, and whether it was just opened; waits at most ``timeout`` seconds.
 
-        An idle connection older than ``max_lifetime`` or opened before ``invalidate()`` is
-        closed and replaced.
+        One older than ``max_lifetime`` or opened before ``invalidate()`` is replaced.
         """
         connection = self._take()
         try:
