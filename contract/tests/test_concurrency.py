@@ -34,7 +34,7 @@ def _assert_cooperative(service: Deployment, workers: int = 1) -> None:
     path = demo_path("dup")
     one = min(burst(service.url, [path])[0].seconds for _ in range(3))
     timings = []
-    for _ in range(2):
+    for _ in range(3):
         started = time.perf_counter()
         answers = burst(service.url, [path] * CONCURRENT)
         timings.append(time.perf_counter() - started)
@@ -43,9 +43,10 @@ def _assert_cooperative(service: Deployment, workers: int = 1) -> None:
     elapsed = min(timings)
     assert one >= DELAY  # the latency really was in the path
     # Serialised in each worker, the burst takes CONCURRENT / workers lookups' time; cooperative,
-    # about one. Half the serialised time tells the two apart on any machine.
+    # about one. Half the serialised time tells the two apart; the best of three bursts rides
+    # out a busy machine's pauses.
     serialised = one * CONCURRENT / workers
-    assert elapsed < serialised / 2, f"{timings} s for {CONCURRENT} lookups; one takes {one:.2f} s"
+    assert elapsed < serialised / 2, f"{timings} s for {CONCURRENT} lookups; one: {one:.2f} s"
 
 
 def test_one_worker_waits_on_the_database_concurrently(service: Deployment) -> None:
