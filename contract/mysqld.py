@@ -24,8 +24,7 @@ from pathlib import Path
 
 import pymysql
 
-from contract.logfile import tail
-from contract.netutil import free_port
+from contract.process import free_port, tail
 
 # Debian and most distributions keep the server outside a normal user's PATH.
 SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])

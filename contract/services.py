@@ -10,13 +10,10 @@ in one concurrency model, with the environment that selects it; nothing else per
 from __future__ import annotations
 
 import argparse
-import contextlib
 import fcntl
 import hashlib
-import json
 import os
 import shlex
-import signal
 import subprocess
 import tempfile
 import time
@@ -31,8 +28,7 @@ import httpx
 from uv import find_uv_bin
 
 from contract.database import Database, ServerAddress
-from contract.logfile import tail
-from contract.netutil import free_port
+from contract.process import dockerfile_command, free_port, stop, tail
 
 REPO = Path(__file__).resolve().parent.parent
 SERVICES_DIR = REPO / "services"
@@ -88,31 +84,6 @@ class ServiceSpec:
     @property
     def requirements(self) -> Path:
         return self.path / "requirements.txt"
-
-
-def dockerfile_command(dockerfile: Path) -> tuple[str, ...]:
-    """The last ``CMD`` of a Dockerfile, which must use the exec (JSON) form."""
-    logical: list[str] = []
-    pending = ""
-    for raw in dockerfile.read_text().splitlines():
-        line = raw.strip()
-        if line.startswith("#") and not pending:
-            continue
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        logical.append(pending + line)
-        pending = ""
-    commands = [line for line in logical if line.upper().startswith("CMD ")]
-    if not commands:
-        raise ServiceError(f"{dockerfile} has no CMD")
-    try:
-        command = json.loads(commands[-1][4:])
-    except json.JSONDecodeError as error:
-        raise ServiceError(f'{dockerfile}: CMD must be exec form, CMD ["..."]') from error
-    if not command or not all(isinstance(part, str) for part in command):
-        raise ServiceError(f"{dockerfile}: CMD must be a non-empty list of strings")
-    return tuple(command)
 
 
 def discover(names: Collection[str] | None = None) -> list[ServiceSpec]:
@@ -207,20 +178,7 @@ class RunningService:
         return tail(self.log, lines)
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> int:
-        """SIGTERM the whole process group, as Kubernetes would; SIGKILL after ``timeout``."""
-        if self.process.poll() is None:
-            _signal_group(self.process, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                _signal_group(self.process, signal.SIGKILL)
-                self.process.wait()
-        return self.process.returncode
-
-
-def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signum)
+        return stop(self.process, timeout)
 
 
 def start_service(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from contract.netutil import free_port
+from contract.process import free_port
 from contract.services import ServiceSpec, discover
 from perf.bench.results import Role
 
