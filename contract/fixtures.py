@@ -9,10 +9,10 @@ from __future__ import annotations
 import random
 from datetime import datetime
 
+from loadtest.names import random_name
+
 from contract.database import Database
 
-# The blog's alphabet and name lengths (CONTRACT.md, GET /demo).
-ALPHABET = "1234567890abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!@#$%^&*()_+=-"
 FIXED = datetime(2024, 8, 20, 1, 0, 0)
 
 # fmt: off
@@ -47,13 +47,8 @@ PROBE_NAMES: list[str] = sorted(
 )
 
 
-def blog_name(rng: random.Random) -> str:
-    """A name drawn exactly as the blog draws one."""
-    return "".join(rng.choices(ALPHABET, k=rng.randrange(1, 254)))
-
-
 def load_fixtures(database: Database) -> None:
     """Insert the edge cases, the timed rows and seeded blog-like noise."""
     rng = random.Random(NOISE_SEED)
-    database.insert([*EDGE_NAMES, *TIMED_ROWS, *(blog_name(rng) for _ in range(NOISE_ROWS))])
+    database.insert([*EDGE_NAMES, *TIMED_ROWS, *(random_name(rng) for _ in range(NOISE_ROWS))])
     database.insert_zero_dates(ZERO_DATE_NAME)
