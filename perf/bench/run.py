@@ -1,11 +1,10 @@
 """A whole run: the database, every target started, the row checks, warm-up, interleaved rounds.
 
-Each target is ONE worker pinned to the last CPU; wrk, the database and this process keep the
-others. After a warm-up, rounds of wrk runs are interleaved (the target order rotates every
-round), so a noisy neighbour spreads over every target instead of one. Only 127.0.0.1 is
-contacted; every wait is bounded (each wrk run by its duration plus a grace, each start by the
-kit's timeout, each check by a deadline).
-"""
+Each target is ONE worker pinned to the first CPU (``loadtest.cpu.split_cpus``); wrk, the
+database and this process keep the others. After a warm-up, rounds of wrk runs are interleaved
+(the target order rotates every round), so a noisy neighbour spreads over every target instead
+of one. Only 127.0.0.1 is contacted; every wait is bounded (each wrk run by its duration plus a
+grace, each start by the kit's timeout, each check by a deadline)."""
 
 from __future__ import annotations
 
