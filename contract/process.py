@@ -1,5 +1,5 @@
-"""The kit's process helpers: a free port, a log's tail, stopping a process group, and what a
-Dockerfile runs (its last ``CMD``, its last stage's ``ENV``).
+"""The kit's process helpers: a free port, a log's tail, waiting until a process is ready,
+stopping a process group, and what a Dockerfile runs (its last ``CMD``, its last stage's ``ENV``).
 
 https://docs.docker.com/reference/dockerfile/ (exec form, line continuations, ``ENV``)
 """
@@ -14,6 +14,8 @@ import shlex
 import signal
 import socket
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -33,7 +35,7 @@ def tail(log: Path, lines: int = 40) -> str:
         return f"(no log at {log})"
 
 
-def stop(process: subprocess.Popen[bytes], timeout: float) -> int:
+def stop_group(process: subprocess.Popen[bytes], timeout: float) -> int:
     """SIGTERM ``process``'s whole group (started with ``start_new_session``), as Kubernetes
     would; SIGKILL after ``timeout`` s. Its exit code."""
     if process.poll() is None:
@@ -44,6 +46,27 @@ def stop(process: subprocess.Popen[bytes], timeout: float) -> int:
             _signal_group(process, signal.SIGKILL)
             process.wait()
     return process.returncode
+
+
+def wait_ready(
+    process: subprocess.Popen[bytes],
+    ready: Callable[[], bool],
+    *,
+    what: str,
+    log: Path,
+    timeout: float,
+    error: type[Exception] = RuntimeError,
+) -> None:
+    """Poll ``ready`` until it holds; raise ``error`` with the end of ``log`` when ``process``
+    exits first or ``timeout`` s pass (stopping it is the caller's)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise error(f"{what} exited with {process.returncode}:\n{tail(log)}")
+        if ready():
+            return
+        time.sleep(0.05)
+    raise error(f"{what}: not ready within {timeout:.0f} s:\n{tail(log)}")
 
 
 def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:

@@ -16,7 +16,6 @@ import os
 import shlex
 import subprocess
 import tempfile
-import time
 import tomllib
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
@@ -28,7 +27,7 @@ import httpx
 from uv import find_uv_bin
 
 from contract.database import Database, ServerAddress
-from contract.process import dockerfile_command, free_port, stop, tail
+from contract.process import dockerfile_command, free_port, stop_group, tail, wait_ready
 
 REPO = Path(__file__).resolve().parent.parent
 SERVICES_DIR = REPO / "services"
@@ -178,7 +177,7 @@ class RunningService:
         return tail(self.log, lines)
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> int:
-        return stop(self.process, timeout)
+        return stop_group(self.process, timeout)
 
 
 def start_service(
@@ -275,21 +274,17 @@ def wait_until_answering(
     service: RunningService, path: str, timeout: float = START_TIMEOUT
 ) -> None:
     """Poll ``path`` until it answers 200; fail early, with the log, if the process dies."""
-    deadline = time.monotonic() + timeout
     with httpx.Client(timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if service.process.poll() is not None:
-                code = service.process.returncode
-                raise ServiceError(f"{service.name} exited with {code}:\n{service.log_tail()}")
+
+        def answers() -> bool:
             try:
-                if client.get(service.url + path).status_code == 200:
-                    return
+                return client.get(service.url + path).status_code == 200
             except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-    raise ServiceError(
-        f"{service.name}: {path} not 200 within {timeout:.0f} s:\n{service.log_tail()}"
-    )
+                return False
+
+        what = f"{service.name} ({path})"
+        wait_ready(service.process, answers, what=what, log=service.log, timeout=timeout,
+                   error=ServiceError)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:

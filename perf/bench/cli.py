@@ -22,6 +22,7 @@ from loadtest.cpu import split_cpus
 from loadtest.markdown import with_block
 from loadtest.results import write_all
 
+from contract.process import tail
 from perf.bench import chart
 from perf.bench.analysis import Analysis, analyse
 from perf.bench.report import markdown
@@ -190,9 +191,7 @@ def _explain_failure(analysis: Analysis, logs: dict[str, Path]) -> None:
         print(f"  {problem}", file=sys.stderr)
     for name, log in logs.items():
         if any(p.startswith((f"{name}:", f"{name} ")) for p in analysis.problems):
-            lines = log.read_text(errors="replace").splitlines()[-30:] if log.exists() else []
-            print(f"--- {name}: the end of its log", file=sys.stderr)
-            print("\n".join(lines), file=sys.stderr)
+            print(f"--- {name}: the end of its log\n{tail(log, 30)}", file=sys.stderr)
 
 
 def report(args: argparse.Namespace) -> int:

@@ -69,7 +69,7 @@ from metrics_api import INTERVAL as METRICS_INTERVAL
 from metrics_api import MetricsApi
 
 from contract.database import Database, provide_database
-from contract.process import dockerfile_env, free_port, stop, tail
+from contract.process import dockerfile_env, free_port, stop_group, tail
 from contract.services import discover, ensure_environment
 
 ROWS = 2000
@@ -267,7 +267,7 @@ class Cluster:
             try:
                 code = process.wait(timeout=max(1.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                stop(process, STOP_S)
+                stop_group(process, STOP_S)
                 code = None
             if code != 0:
                 raise DryRunError(
@@ -277,7 +277,7 @@ class Cluster:
 
     def stop_all(self) -> None:
         for process in reversed(self.processes):
-            stop(process, STOP_S)
+            stop_group(process, STOP_S)
 
 
 @dataclass(frozen=True)
