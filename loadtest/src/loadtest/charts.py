@@ -151,7 +151,7 @@ def grouped_bars(
     ax.set_title(title)
     ax.set_ylim(bottom=0)
     _legend(ax, summary, [_key("pool ceiling", linestyle="--")] if any(ceilings) else [])
-    return _png(canvas)
+    return png(canvas)
 
 
 def latency_against_load(summary: Summary, condition: Condition, slo: float) -> bytes:
@@ -196,10 +196,11 @@ def latency_against_load(summary: Summary, condition: Condition, slo: float) -> 
     _legend(ax, summary, [_key("p99", linestyle="-"), _key("p50", linestyle="--"),
                           _key("sustained", **dot),
                           _key("not sustained", markerfacecolor="white", **dot)])  # fmt: skip
-    return _png(canvas)
+    return png(canvas)
 
 
-def _png(canvas: Canvas) -> bytes:
+def png(canvas: Canvas) -> bytes:
+    """The figure as PNG bytes (perf's ladder chart draws through this too)."""
     out = io.BytesIO()
     canvas.savefig(out, format="png", dpi=DPI)
     return out.getvalue()
