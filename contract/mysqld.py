@@ -186,7 +186,7 @@ class ThrowawayServer:
     def start(self) -> None:
         self._process = subprocess.Popen(
             self.command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own group, for stop()
+            start_new_session=True,  # a group of its own, for stop_group()
         )  # fmt: skip
         try:
             wait_ready(self._process, self._answers, what="the database server", log=self.log,
