@@ -159,7 +159,12 @@ def scratch(session: nox.Session, *args: str) -> Iterator[dict[str, str]]:
     command += ["python", "-m", "contract.scratch", *args]
     session.log(shlex.join(command))
     with subprocess.Popen(
-        command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        command,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "loadtest/src")},  # the kit's loadtest imports
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     ) as kit_process:
         assert kit_process.stdin is not None
         assert kit_process.stdout is not None

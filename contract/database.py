@@ -3,8 +3,9 @@
 ``provide_database()`` takes the server from ``DATABASE_URL`` when it is set (any database named
 in it is ignored; the user is an administrator: see ``contract.mysqld.MISSING_SERVER``), or
 starts a throw-away one (``contract.mysqld``). Either way it creates a fresh database holding
-the blog's ``demo_data`` table (``schema.sql``), yields a ``Database``, and drops the database
-and every user it made on exit, so existing data on a shared server is never touched.
+the blog's ``demo_data`` table (loadtest's ``schema.sql``, the one copy), yields a
+``Database``, and drops the database and every user it made on exit, so existing data on a
+shared server is never touched.
 """
 
 from __future__ import annotations
@@ -16,16 +17,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from pathlib import Path
+from importlib.resources import files
 from typing import Any
-from urllib.parse import quote, unquote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 import pymysql
 import pymysql.cursors
+from loadtest.database import server_params
 
 from contract.mysqld import ThrowawayServer, TlsFiles, throwaway_server
 
-SCHEMA = Path(__file__).with_name("schema.sql")
+SCHEMA = files("loadtest").joinpath("schema.sql")
 LOOKUP = "SELECT id, name, create_time, update_time FROM demo_data WHERE name = %s ORDER BY id"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 ER_NO_SUCH_THREAD = 1094
@@ -44,17 +46,7 @@ class ServerAddress:
 
     @classmethod
     def from_url(cls, url: str) -> ServerAddress:
-        parts = urlsplit(url)
-        if parts.scheme not in {"mysql", "mysql+mysqldb", "mysql+pymysql", "mysql+aiomysql"}:
-            raise ValueError(
-                f"DATABASE_URL must be mysql://user:password@host:port/db, not {url!r}"
-            )
-        return cls(
-            host=parts.hostname or "127.0.0.1",
-            port=parts.port or 3306,
-            user=unquote(parts.username or "root"),
-            password=unquote(parts.password or ""),
-        )
+        return cls(**server_params(url))
 
     def url(self, database: str, **options: str) -> str:
         """A ``mysql://`` URL for ``database``, as the services expect it; ``options`` are its

@@ -16,7 +16,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,8 +23,7 @@ from pathlib import Path
 
 import pymysql
 
-from contract.logfile import tail
-from contract.netutil import free_port
+from contract.process import free_port, stop_group, wait_ready
 
 # Debian and most distributions keep the server outside a normal user's PATH.
 SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
@@ -187,20 +185,28 @@ class ThrowawayServer:
 
     def start(self) -> None:
         self._process = subprocess.Popen(
-            self.command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-        )
-        _wait_until_up(self._process, self.port, self.log)
+            self.command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            start_new_session=True,  # a group of its own, for stop_group()
+        )  # fmt: skip
+        try:
+            wait_ready(self._process, self._answers, what="the database server", log=self.log,
+                       timeout=START_TIMEOUT, error=ServerUnavailableError)  # fmt: skip
+        except ServerUnavailableError:
+            self.stop()
+            raise
+
+    def _answers(self) -> bool:
+        try:
+            pymysql.connect(host=self.host, port=self.port, user="root", connect_timeout=1).close()
+        except pymysql.err.OperationalError:
+            return False
+        return True
 
     def stop(self) -> None:
         """A clean shutdown, as an operator's restart does: clients see their links close."""
         if self._process is None:
             return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        stop_group(self._process, timeout=30)
         self._process = None
 
     def restart(self) -> None:
@@ -218,19 +224,3 @@ def throwaway_server(*, tls: bool = True) -> Iterator[ThrowawayServer]:
             yield server
         finally:
             server.stop()
-
-
-def _wait_until_up(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise ServerUnavailableError(f"The server exited at start:\n{tail(log, 30)}")
-        try:
-            pymysql.connect(host="127.0.0.1", port=port, user="root", connect_timeout=1).close()
-            return
-        except pymysql.err.OperationalError:
-            time.sleep(0.1)
-    process.kill()
-    raise ServerUnavailableError(
-        f"The server did not answer within {START_TIMEOUT:.0f} s:\n{tail(log, 30)}"
-    )

@@ -19,7 +19,7 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
-from contract.netutil import free_port
+from contract.process import free_port
 
 CHUNK = 65536
 

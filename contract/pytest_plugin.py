@@ -48,7 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[FIGURES] = figures
     try:
         config.stash[SPECS] = discover(config.getoption("service") or None)
-    except ServiceError as error:
+    except (ServiceError, ValueError) as error:  # ValueError: a Dockerfile without an exec CMD
         raise pytest.UsageError(str(error)) from error
 
 

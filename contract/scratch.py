@@ -1,9 +1,10 @@
 """``python -m contract.scratch``: a scratch database (and a service) for a package's own tests.
 
 Starts the kit's throw-away server (or uses ``DATABASE_URL``'s), creates a database holding an
-empty ``demo_data`` table (``schema.sql``) and a user with every privilege on it plus PROCESS,
-prints one JSON line of environment variables for the tests, and keeps everything until its
-standard input closes (or it gets SIGTERM or Ctrl-C); then it drops all and stops the server.
+empty ``demo_data`` table (loadtest's ``schema.sql``) and a user with every privilege on it plus
+PROCESS, prints one JSON line of environment variables for the tests, and keeps everything until
+its standard input closes (or it gets SIGTERM or Ctrl-C); then it drops all and stops the
+server.
 
 ``TEST_DATABASE_URL``: that user's ``mysql://`` URL. With ``--service NAME``, also
 ``TEST_SERVICE_URL`` and ``TEST_SERVICE_PID``: the target started by its Dockerfile command on a

@@ -10,16 +10,12 @@ in one concurrency model, with the environment that selects it; nothing else per
 from __future__ import annotations
 
 import argparse
-import contextlib
 import fcntl
 import hashlib
-import json
 import os
 import shlex
-import signal
 import subprocess
 import tempfile
-import time
 import tomllib
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
@@ -31,8 +27,7 @@ import httpx
 from uv import find_uv_bin
 
 from contract.database import Database, ServerAddress
-from contract.logfile import tail
-from contract.netutil import free_port
+from contract.process import dockerfile_command, free_port, stop_group, tail, wait_ready
 
 REPO = Path(__file__).resolve().parent.parent
 SERVICES_DIR = REPO / "services"
@@ -88,31 +83,6 @@ class ServiceSpec:
     @property
     def requirements(self) -> Path:
         return self.path / "requirements.txt"
-
-
-def dockerfile_command(dockerfile: Path) -> tuple[str, ...]:
-    """The last ``CMD`` of a Dockerfile, which must use the exec (JSON) form."""
-    logical: list[str] = []
-    pending = ""
-    for raw in dockerfile.read_text().splitlines():
-        line = raw.strip()
-        if line.startswith("#") and not pending:
-            continue
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        logical.append(pending + line)
-        pending = ""
-    commands = [line for line in logical if line.upper().startswith("CMD ")]
-    if not commands:
-        raise ServiceError(f"{dockerfile} has no CMD")
-    try:
-        command = json.loads(commands[-1][4:])
-    except json.JSONDecodeError as error:
-        raise ServiceError(f'{dockerfile}: CMD must be exec form, CMD ["..."]') from error
-    if not command or not all(isinstance(part, str) for part in command):
-        raise ServiceError(f"{dockerfile}: CMD must be a non-empty list of strings")
-    return tuple(command)
 
 
 def discover(names: Collection[str] | None = None) -> list[ServiceSpec]:
@@ -207,20 +177,7 @@ class RunningService:
         return tail(self.log, lines)
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> int:
-        """SIGTERM the whole process group, as Kubernetes would; SIGKILL after ``timeout``."""
-        if self.process.poll() is None:
-            _signal_group(self.process, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                _signal_group(self.process, signal.SIGKILL)
-                self.process.wait()
-        return self.process.returncode
-
-
-def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signum)
+        return stop_group(self.process, timeout)
 
 
 def start_service(
@@ -317,21 +274,17 @@ def wait_until_answering(
     service: RunningService, path: str, timeout: float = START_TIMEOUT
 ) -> None:
     """Poll ``path`` until it answers 200; fail early, with the log, if the process dies."""
-    deadline = time.monotonic() + timeout
     with httpx.Client(timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if service.process.poll() is not None:
-                code = service.process.returncode
-                raise ServiceError(f"{service.name} exited with {code}:\n{service.log_tail()}")
+
+        def answers() -> bool:
             try:
-                if client.get(service.url + path).status_code == 200:
-                    return
+                return client.get(service.url + path).status_code == 200
             except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-    raise ServiceError(
-        f"{service.name}: {path} not 200 within {timeout:.0f} s:\n{service.log_tail()}"
-    )
+                return False
+
+        what = f"{service.name} ({path})"
+        wait_ready(service.process, answers, what=what, log=service.log, timeout=timeout,
+                   error=ServiceError)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:

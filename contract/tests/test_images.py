@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from contract.services import ServiceSpec, dockerfile_command
+from contract.process import dockerfile_command
+from contract.services import ServiceSpec
 from contract.tests.conftest import Deployer
 
 PIN = re.compile(r"^([A-Za-z0-9_.\-\[\]]+)==[^\s\\]+")

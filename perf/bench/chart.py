@@ -1,25 +1,22 @@
 """The ladder as a stacked bar chart (PNG): one bar per service, one per floor, µs per request.
 
-matplotlib's object API on the Agg backend (no display, no pyplot global state), as loadtest's
-report draws its charts. A negative rung (noise larger than the layer) is drawn as nothing; the
+matplotlib's object API on the Agg backend (no display, no pyplot global state), drawn to PNG by
+loadtest's charts module. A negative rung (noise larger than the layer) is drawn as nothing; the
 report's table gives its value. A rung built from a row that was not its target's limit, or
 that failed requests, is hatched: read it with its caveat.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
-import matplotlib
+from loadtest.charts import png
 from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from perf.bench.ladder import RUNGS, Ladder
-
-matplotlib.use("Agg")
 
 COLOURS = dict(zip(RUNGS, ("#4c72b0", "#dd8452", "#55a868", "#c44e52"), strict=True))
 
@@ -86,6 +83,4 @@ def ladder_png(ladders: Sequence[Ladder], title: str) -> bytes:
         )
     figure.legend(handles.values(), handles.keys(), loc="outside lower center", ncols=3)
     figure.suptitle(title)
-    out = io.BytesIO()
-    figure.savefig(out, format="png", dpi=100)
-    return out.getvalue()
+    return png(figure)

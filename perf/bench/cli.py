@@ -18,12 +18,15 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from loadtest.cpu import split_cpus
 from loadtest.markdown import with_block
+from loadtest.results import write_all
 
+from contract.process import tail
 from perf.bench import chart
 from perf.bench.analysis import Analysis, analyse
 from perf.bench.report import markdown
-from perf.bench.results import Results, Settings, write_all
+from perf.bench.results import Results, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "perf" / "README.md"
@@ -95,8 +98,8 @@ def settings_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         if not sep:
             parser.error(f"--env wants TARGET:NAME=VALUE, not {item!r}")
         env.setdefault(target, {})[name] = value
-    available = sorted(os.sched_getaffinity(0))
-    if len(available) < 2:
+    target_cpus, load_cpus = split_cpus(1)
+    if target_cpus == load_cpus:
         parser.error("needs at least two CPUs: one for the target, one for wrk and the database")
     if not shutil.which("wrk"):
         parser.error("wrk is not installed (Debian: apt-get install wrk)")
@@ -109,8 +112,8 @@ def settings_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         connections=args.connections,
         paths=args.paths,
         wrk_timeout_s=args.timeout,
-        target_cpus=available[-1:],
-        load_cpus=available[:-1],
+        target_cpus=target_cpus,
+        load_cpus=load_cpus,
         env=env,
     )
 
@@ -188,9 +191,7 @@ def _explain_failure(analysis: Analysis, logs: dict[str, Path]) -> None:
         print(f"  {problem}", file=sys.stderr)
     for name, log in logs.items():
         if any(p.startswith((f"{name}:", f"{name} ")) for p in analysis.problems):
-            lines = log.read_text(errors="replace").splitlines()[-30:] if log.exists() else []
-            print(f"--- {name}: the end of its log", file=sys.stderr)
-            print("\n".join(lines), file=sys.stderr)
+            print(f"--- {name}: the end of its log\n{tail(log, 30)}", file=sys.stderr)
 
 
 def report(args: argparse.Namespace) -> int:

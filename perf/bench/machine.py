@@ -1,4 +1,5 @@
-"""The machine a run was made on, as the results file records it."""
+"""The machine a run was made on, as the results file records it: loadtest's description of
+the machine, with what perf adds (wrk's version, the load average, the perf report's names)."""
 
 from __future__ import annotations
 
@@ -8,38 +9,24 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import psutil
-from loadtest.cpu import cpu_model
+from loadtest.results import describe_environment, git_commit
 
 
 def describe() -> dict[str, Any]:
-    """CPU model and count, memory, kernel, OS, the runner's Python, wrk, the load average."""
+    """CPU model and count, memory, kernel, OS, Python, wrk, the load average, the commit."""
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
+    machine = describe_environment()
+    commit, dirty = git_commit(Path(__file__).parent)
     return {
-        "cpu_model": cpu_model(),
-        "cpus": os.cpu_count() or 0,
-        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        **machine,
+        "cpus": machine["cpus_logical"],
         "kernel": platform.release(),
-        "os": _os_name(),
-        "runner_python": platform.python_version(),
-        "wrk": _wrk_version(),
+        "wrk": wrk.stdout.split(" [")[0].strip(),
         "load_average_at_start": load_average(),
+        "commit": commit,  # the code measured (None: not a git work tree)
+        "dirty": dirty,
     }
 
 
 def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
-
-
-def _os_name() -> str:
-    try:
-        for line in Path("/etc/os-release").read_text().splitlines():
-            if line.startswith("PRETTY_NAME="):
-                return line.split("=", 1)[1].strip('"')
-    except OSError:
-        pass
-    return platform.system()
-
-
-def _wrk_version() -> str:
-    result = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
-    return result.stdout.split(" [")[0].strip()

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
 from dataclasses import dataclass
 
-import psutil
-from loadtest.cpu import cpu_delta, tree_cpu
+from loadtest.cpu import busy_seconds, cpu_delta, tree_cpu
 
 from contract.database import Database
 from contract.peak import ConnectionPeak
@@ -25,16 +23,6 @@ class Running:
     url: str
     pid: int
     user: str
-
-
-def busy_seconds(cpus: Collection[int]) -> float:
-    """Seconds the given CPUs were busy (or stolen by the hypervisor) since boot."""
-    per_cpu = psutil.cpu_times(percpu=True)  # Linux: one entry per CPU, in CPU order
-    total = 0.0
-    for cpu in cpus:
-        t = per_cpu[cpu]
-        total += t.user + t.nice + t.system + t.irq + t.softirq + t.steal
-    return total
 
 
 def measure(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from loadtest.markdown import table
+
 from perf.bench import goals
 from perf.bench.analysis import Analysis
 from perf.bench.ladder import RUNGS, Ladder
@@ -94,17 +96,16 @@ def _conditions(results: Results) -> list[str]:
 
 
 def _goals(verdicts: Sequence[goals.Verdict]) -> list[str]:
-    lines = [
-        "| target | service | " + " | ".join(f"`{p}`" for p in goals.PATHS) + " |",
-        "|---|---|" + "---|" * len(goals.PATHS),
+    found = {(v.goal, v.service, v.path): v for v in reversed(verdicts)}  # the first wins
+    rows = [
+        [
+            goal,
+            service,
+            *(_verdict(v) if (v := found.get((goal, service, p))) else "" for p in goals.PATHS),
+        ]
+        for goal, service in dict.fromkeys((v.goal, v.service) for v in verdicts)
     ]
-    keys = list(dict.fromkeys((v.goal, v.service) for v in verdicts))
-    for goal, service in keys:
-        cells = []
-        for path in goals.PATHS:
-            found = [v for v in verdicts if (v.goal, v.service, v.path) == (goal, service, path)]
-            cells.append(_verdict(found[0]) if found else "")
-        lines.append(f"| {goal} | {service} | " + " | ".join(cells) + " |")
+    lines = table(["target", "service", *(f"`{p}`" for p in goals.PATHS)], rows)
     counts = {mark: sum(v.verdict == mark for v in verdicts) for mark in _MARKS}
     lines += [
         "",
@@ -128,11 +129,11 @@ def _ladder(found: Sequence[Ladder], chart: str | None) -> list[str]:
     if not found:
         return ["Not measured: the ladder needs `/demo` and `/idle` of a service and its floor."]
     lines = [f"![The ladder of each stack and floor]({chart})", ""] if chart else []
-    for table in (
+    for ladder_table in (
         _service_ladders([ladder for ladder in found if ladder.kind == "service"]),
         _floor_ladders([ladder for ladder in found if ladder.kind == "floor"]),
     ):
-        lines += [*table, ""] if table else []
+        lines += [*ladder_table, ""] if ladder_table else []
     lines.append(
         'Each rung is a difference of two rows\' medians (perf/README.md, "The ladder"); a '
         "negative rung is noise larger than the layer."
@@ -147,10 +148,7 @@ def _ladder(found: Sequence[Ladder], chart: str | None) -> list[str]:
 def _service_ladders(ladders: Sequence[Ladder]) -> list[str]:
     if not ladders:
         return []
-    lines = [
-        "| service | " + " | ".join(RUNGS) + " | = `/demo` | blog's `/demo` | largest rung |",
-        "|---|" + "--:|" * (len(RUNGS) + 2) + "---|",
-    ]
+    rows = []
     for ladder in ladders:
         cells = [
             f"{_number(rung)} ({label})"
@@ -161,45 +159,37 @@ def _service_ladders(ladders: Sequence[Ladder]) -> list[str]:
             index, size = ladder.largest
             rung = ladder.names[index].split(" (")[0].removeprefix("+ ")
             largest = f"{rung} ({ladder.labels[index]}): {size / ladder.total:.0%}"
-        lines.append(
-            f"| {ladder.target} | " + " | ".join(cells) + f" | {_number(ladder.total)} "
-            f"| {_number(ladder.blog_us)} | {largest} |"
+        rows.append(
+            [ladder.target, *cells, _number(ladder.total), _number(ladder.blog_us), largest]
         )
-    return lines
+    header = ["service", *RUNGS, "= `/demo`", "blog's `/demo`", "largest rung"]
+    return table(header, rows, "l" + "r" * (len(RUNGS) + 2))
 
 
 def _floor_ladders(ladders: Sequence[Ladder]) -> list[str]:
     if not ladders:
         return []
-    lines = [
-        "| floor | server alone (`/idle`) | + driver round trip | = `/demo` |",
-        "|---|--:|--:|--:|",
-    ]
+    rows = []
     for ladder in ladders:
         (server, driver), (idle, trip) = ladder.labels, ladder.rungs
-        lines.append(
-            f"| {ladder.target} | {_number(idle)} ({server}) | {_number(trip)} ({driver}) "
-            f"| {_number(ladder.total)} |"
-        )
-    return lines
+        rows.append([ladder.target, f"{_number(idle)} ({server})", f"{_number(trip)} ({driver})",
+                     _number(ladder.total)])  # fmt: skip
+    header = ["floor", "server alone (`/idle`)", "+ driver round trip", "= `/demo`"]
+    return table(header, rows, "lrrr")
 
 
 def _rows(rows: Sequence[Row], timeout_s: int) -> list[str]:
-    lines = [
-        "| target | req/s | p50 | p99 | x floor | x blog | cpu | wrk | load | us/req | conns "
-        "| failures | bodies | limit |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|",
-    ]
-    for r in rows:
-        failures = f"{r.failures:,} ({r.timeouts:,})" if r.timeouts else f"{r.failures:,}"
-        p50, p99 = _ms(r.p50_ms, timeout_s), _ms(r.p99_ms, timeout_s)
-        lines.append(
-            f"| {r.target} | {r.rps:,.0f} | {p50} | {p99} "
-            f"| {_ratio(r.ratio_floor)} | {_ratio(r.ratio_blog)} | {cores(r.target_cpu)} "
-            f"| {cores(r.wrk_cpu)} | {cores(r.load_cpu)} | {_number(r.cpu_us_per_request)} "
-            f"| {_connections(r.db_connections_peak)} | {failures} | {r.bodies} | {r.limit} |"
-        )
-    return lines
+    header = ["target", "req/s", "p50", "p99", "x floor", "x blog", "cpu", "wrk", "load",
+              "us/req", "conns", "failures", "bodies", "limit"]  # fmt: skip
+    cells = [
+        [r.target, f"{r.rps:,.0f}", _ms(r.p50_ms, timeout_s), _ms(r.p99_ms, timeout_s),
+         _ratio(r.ratio_floor), _ratio(r.ratio_blog), cores(r.target_cpu), cores(r.wrk_cpu),
+         cores(r.load_cpu), _number(r.cpu_us_per_request), _connections(r.db_connections_peak),
+         f"{r.failures:,} ({r.timeouts:,})" if r.timeouts else f"{r.failures:,}", r.bodies,
+         r.limit]
+        for r in rows
+    ]  # fmt: skip
+    return table(header, cells, "l" + "r" * 11)
 
 
 def _ms(value: float | None, timeout_s: int) -> str:

@@ -1,4 +1,4 @@
-"""The results file's records, and how a run's files are written: all of them, or none.
+"""The results file's records (written all or none by ``loadtest.results.write_all``).
 
 ``SCHEMA`` changes whenever a field changes meaning; ``python -m perf.bench report`` refuses a
 file of another schema. The format is documented in perf/README.md ("Output format").
@@ -7,9 +7,6 @@ file of another schema. The format is documented in perf/README.md ("Output form
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -148,31 +145,3 @@ class Results:
     @classmethod
     def load(cls, path: Path) -> Results:
         return cls.from_dict(json.loads(path.read_text()))
-
-
-def write_all(folder: Path, files: Mapping[str, bytes]) -> list[Path]:
-    """Write every file into ``folder``, or none: each is complete before any is in place.
-
-    The files are written into a temporary folder beside their destination (the same file
-    system), then renamed into place; an error on the way removes them all, and ``folder``
-    too if this call created it.
-    """
-    created = not folder.exists()
-    folder.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".perf-partial-", dir=folder))
-    placed: list[Path] = []
-    try:
-        for name, content in files.items():
-            (staging / name).write_bytes(content)
-        for name in files:
-            os.replace(staging / name, folder / name)
-            placed.append(folder / name)
-    except BaseException:
-        for path in placed:
-            path.unlink(missing_ok=True)
-        shutil.rmtree(staging, ignore_errors=True)
-        if created:
-            shutil.rmtree(folder, ignore_errors=True)
-        raise
-    shutil.rmtree(staging, ignore_errors=True)
-    return placed

@@ -1,23 +1,22 @@
 """A whole run: the database, every target started, the row checks, warm-up, interleaved rounds.
 
-Each target is ONE worker pinned to the last CPU; wrk, the database and this process keep the
-others. After a warm-up, rounds of wrk runs are interleaved (the target order rotates every
-round), so a noisy neighbour spreads over every target instead of one. Only 127.0.0.1 is
-contacted; every wait is bounded (each wrk run by its duration plus a grace, each start by the
-kit's timeout, each check by a deadline).
-"""
+Each target is ONE worker pinned to the first CPU (``loadtest.cpu.split_cpus``); wrk, the
+database and this process keep the others. After a warm-up, rounds of wrk runs are interleaved
+(the target order rotates every round), so a noisy neighbour spreads over every target instead
+of one. Only 127.0.0.1 is contacted; every wait is bounded (each wrk run by its duration plus a
+grace, each start by the kit's timeout, each check by a deadline)."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pymysql
+from loadtest.results import utc_now
 
-from contract.database import TIMESTAMP_FORMAT, Database, provide_database
+from contract.database import Database, provide_database
 from contract.seeding import seed_rows
 from contract.services import run_with_login
 from perf.bench import machine
@@ -72,7 +71,7 @@ def run(
     targets: Sequence[Target], settings: Settings, log_dir: Path
 ) -> tuple[Results, dict[str, Path]]:
     """Measure every target; the results, and each target's server log (in ``log_dir``)."""
-    started_at = datetime.now(UTC)
+    started_at = utc_now()
     described = machine.describe()
     measurements: list[Measurement] = []
     logs: dict[str, Path] = {}
@@ -111,8 +110,8 @@ def run(
                         _progress(m)
     described["load_average_at_end"] = machine.load_average()
     results = Results(
-        started=started_at.strftime(TIMESTAMP_FORMAT),
-        finished=datetime.now(UTC).strftime(TIMESTAMP_FORMAT),
+        started=started_at,
+        finished=utc_now(),
         machine=described,
         settings=settings,
         database=about_database,

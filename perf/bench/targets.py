@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from contract.netutil import free_port
+from contract.process import free_port
 from contract.services import ServiceSpec, discover
 from perf.bench.results import Role
 
@@ -23,15 +23,15 @@ BLOG = PERF / "blog"
 GUNICORN_GEVENT, UVICORN_UVLOOP = "gunicorn + gevent", "uvicorn + uvloop"
 MYSQLCLIENT_GREENIFY = "mysqlclient + greenify"
 GUNICORN_GTHREAD, MYSQLCLIENT_THREADS = "gunicorn gthread", "mysqlclient (threads)"
-# Each service's stack, as the ladder names its layers:
-# (stack, server, framework, driver, data library).
+# Each service's layers, as the ladder names them: (server, framework, driver, data library);
+# its concurrency model (the ladder's stack) is services.toml's.
 SERVICE_LAYERS = {
-    "django": ("gevent", GUNICORN_GEVENT, "Django", MYSQLCLIENT_GREENIFY, "Django ORM"),
-    "django-threads": ("threads", GUNICORN_GTHREAD, "Django", MYSQLCLIENT_THREADS, "Django ORM"),
-    "flask": ("gevent", GUNICORN_GEVENT, "Flask", MYSQLCLIENT_GREENIFY, "dataset"),
-    "flask-threads": ("threads", GUNICORN_GTHREAD, "Flask", MYSQLCLIENT_THREADS, "dataset"),
-    "fastapi": ("asyncio", UVICORN_UVLOOP, "FastAPI", "asyncmy", "SQLAlchemy (asyncio)"),
-    "starlette": ("asyncio", UVICORN_UVLOOP, "Starlette", "aiomysql", "databases"),
+    "django": (GUNICORN_GEVENT, "Django", MYSQLCLIENT_GREENIFY, "Django ORM"),
+    "django-threads": (GUNICORN_GTHREAD, "Django", MYSQLCLIENT_THREADS, "Django ORM"),
+    "flask": (GUNICORN_GEVENT, "Flask", MYSQLCLIENT_GREENIFY, "dataset"),
+    "flask-threads": (GUNICORN_GTHREAD, "Flask", MYSQLCLIENT_THREADS, "dataset"),
+    "fastapi": (UVICORN_UVLOOP, "FastAPI", "asyncmy", "SQLAlchemy (asyncio)"),
+    "starlette": (UVICORN_UVLOOP, "Starlette", "aiomysql", "databases"),
 }
 # The blog's apps, the same way: gevent with greenify for Django and Flask, as the blog ran them;
 # FastAPI and Starlette on `databases` over aiomysql, whatever the services use now.
@@ -93,9 +93,9 @@ def build_targets(selected: Sequence[str] | None = None) -> list[Target]:
     floors = _floors()
     targets = []
     for name, spec in services.items():
-        stack, server, framework, driver, library = SERVICE_LAYERS[name]
+        server, framework, driver, library = SERVICE_LAYERS[name]
         role = Role(
-            name, "service", stack, spec.folder, _floor_of(floors, stack, driver),
+            name, "service", spec.model, spec.folder, _floor_of(floors, spec.model, driver),
             f"blog-{spec.folder}", server, framework, driver, library,
         )  # fmt: skip
         targets.append(Target(role, spec, free_port()))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from loadtest.results import write_all
 
-from perf.bench.results import SCHEMA, Results, write_all
+from perf.bench.results import SCHEMA, Results
 from perf.tests.recorded import CLEAN, measurement, results
 
 

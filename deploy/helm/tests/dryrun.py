@@ -40,7 +40,6 @@ import re
 import secrets
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -70,10 +69,11 @@ from metrics_api import INTERVAL as METRICS_INTERVAL
 from metrics_api import MetricsApi
 
 from contract.database import Database, provide_database
-from contract.netutil import free_port
+from contract.process import dockerfile_env, free_port, stop_group, tail
 from contract.services import discover, ensure_environment
 
 ROWS = 2000
+STOP_S = 15.0  # a container's SIGTERM before SIGKILL
 # The capacity runner with short windows, one round and two rate steps per search: the wiring
 # is under test here, not the figures.
 RUN_OPTIONS: dict[str, Any] = {
@@ -267,17 +267,17 @@ class Cluster:
             try:
                 code = process.wait(timeout=max(1.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                stop(process)
+                stop_group(process, STOP_S)
                 code = None
             if code != 0:
                 raise DryRunError(
-                    f"{item} container {container['name']} ended with {code}:\n{tail(log)}"
+                    f"{item} container {container['name']} ended with {code}:\n{tail(log, 60)}"
                 )
         return log.read_text(errors="replace")
 
     def stop_all(self) -> None:
         for process in reversed(self.processes):
-            stop(process)
+            stop_group(process, STOP_S)
 
 
 @dataclass(frozen=True)
@@ -307,20 +307,6 @@ class Image:
         return cls([], env, [str(Path(sys.executable).parent)], REPO, "/tmp")
 
 
-def dockerfile_env(dockerfile: Path) -> dict[str, str]:
-    """The ENV of a Dockerfile's last stage, PATH left to the caller (the venv stands in)."""
-    text = re.sub(r"\\\n", " ", dockerfile.read_text())
-    stage = text.rpartition("\nFROM ")[2]
-    env: dict[str, str] = {}
-    for line in stage.splitlines():
-        if line.strip().startswith("ENV "):
-            for pair in shlex.split(line.strip()[4:]):
-                key, _, value = pair.partition("=")
-                env[key] = value
-    env.pop("PATH", None)
-    return env
-
-
 def expand(text: str, env: Mapping[str, str]) -> str:
     """Kubernetes' $(VAR) expansion: defined names replaced, $$ escaped, anything else kept."""
 
@@ -330,20 +316,6 @@ def expand(text: str, env: Mapping[str, str]) -> str:
         return env.get(match.group(1), match.group(0))
 
     return VARIABLE.sub(replace, text)
-
-
-def stop(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def tail(log: Path, lines: int = 60) -> str:
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
 def mysql_first_start(cluster: Cluster, database: Database) -> None:

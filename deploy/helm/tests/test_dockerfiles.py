@@ -2,7 +2,7 @@
 runs the command the contract kit tests.
 
 The contract kit starts a service with the last exec-form CMD of services/<name>/Dockerfile
-(contract/services.py, dockerfile_command). The chart must run that same command: no command
+(contract/process.py, dockerfile_command). The chart must run that same command: no command
 or args on the container (checked here and in test_policy.py), no ENTRYPOINT in the image that
 would wrap it, and the image built from that folder (the one deploy/images.py builds from it).
 A missing Dockerfile is a failure: the chart would deploy an image nobody can build.
@@ -10,7 +10,6 @@ A missing Dockerfile is a failure: the chart would deploy an image nobody can bu
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sysconfig
@@ -31,7 +30,7 @@ from chartlib import (
     subchart_images,
 )
 
-from contract.services import dockerfile_command
+from contract.process import dockerfile_command, dockerfile_stage
 from deploy import images as image_script
 
 # The folders deploy/images.py builds, each with its Dockerfile.
@@ -57,15 +56,6 @@ def test_a_missing_dockerfile_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         existing(tmp_path / "services" / "django" / "Dockerfile")
 
 
-def final_stage(dockerfile: Path) -> list[str]:
-    """The instructions of the last build stage, continuation lines joined."""
-    text = re.sub(r"\\\n", " ", dockerfile.read_text(encoding="utf-8"))
-    lines = [line.strip() for line in text.splitlines()]
-    instructions = [line for line in lines if line and not line.startswith("#")]
-    starts = [i for i, line in enumerate(instructions) if line.upper().startswith("FROM ")]
-    return instructions[starts[-1] :] if starts else instructions
-
-
 @pytest.mark.parametrize("folder", DOCKERFILES)
 def test_hadolint(folder: str) -> None:
     dockerfile = existing(DOCKERFILES[folder])
@@ -86,11 +76,11 @@ def test_the_chart_runs_the_command_the_contract_kit_tests(name: str) -> None:
     dockerfile = existing(DOCKERFILES[f"services/{name}"])
     command = dockerfile_command(dockerfile)  # the kit's own parser: raises unless exec form
     assert command, dockerfile
-    stage = final_stage(dockerfile)
-    assert not any(line.upper().startswith("ENTRYPOINT") for line in stage), (
+    stage = dockerfile_stage(dockerfile)
+    assert not any(keyword == "ENTRYPOINT" for keyword, _ in stage), (
         "an ENTRYPOINT would run before the CMD in the container, not in the contract kit"
     )
-    users = [line.split()[1] for line in stage if line.upper().startswith("USER ")]
+    users = [arguments.split()[0] for keyword, arguments in stage if keyword == "USER"]
     assert users, "no USER: the image would run as root"
     assert users[-1].split(":")[0] == "10001", "the chart runs the image as uid 10001"
 

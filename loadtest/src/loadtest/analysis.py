@@ -8,6 +8,7 @@ per second get a connection, whatever the model. Sizing is Little's law on the f
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -252,6 +253,12 @@ def _sweep_lines(summary: Summary, conditions: Sequence[Condition]) -> list[Swee
         fall = largest.median if largest and not largest.overlaps(best) else None
         lines.append(SweepLine(model, target, figures, enough, fall))
     return lines
+
+
+def step_marks(run: RunResults) -> list[tuple[str, int]]:
+    """How many of ``run``'s steps each mark (generator-bound, late sends, ...) marked, most
+    first."""
+    return Counter(m for s in run.searches for step in s.steps for m in step.marks).most_common()
 
 
 def failed_searches(runs: Sequence[RunResults]) -> list[str]:

@@ -3,16 +3,15 @@ method and the environment, each straight from the results files."""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import TYPE_CHECKING
 
+from loadtest.analysis import Analysis, step_marks
 from loadtest.markdown import CONTENDED, GENERATOR_BOUND, table
 from loadtest.summary import is_contended
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from loadtest.analysis import Analysis
     from loadtest.results import RunResults, Search
 
 
@@ -181,11 +180,10 @@ def instrument(runs: Sequence[RunResults]) -> list[str]:
                 f"for {float(injector['cpu_us_per_round_trip']):,.0f} µs of CPU; at +0 ms "
                 "the services reach the database directly."
             )
-        marks = Counter(mark for s in run.searches for step in s.steps for mark in step.marks)
-        if marks:
+        if marks := step_marks(run):
             lines.append(
                 "  Steps marked (never deciding a capacity): "
-                + "; ".join(f"{mark} x {n}" for mark, n in marks.most_common())
+                + "; ".join(f"{mark} x {n}" for mark, n in marks)
                 + "."
             )
     points = [(run.started_at, p) for run in runs for p in run.calibration]

@@ -8,6 +8,7 @@ whiskers and are hatched when the figure is only a lower bound (the load generat
 
 from __future__ import annotations
 
+import io
 import math
 import statistics
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,6 @@ from loadtest.results import RATE
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from pathlib import Path
 
     from matplotlib.axes import Axes
 
@@ -58,26 +58,27 @@ def database_title(a: Analysis) -> str:
     return f"{scenario}: capacity by added database latency ({a.measure.name})"
 
 
-def draw(a: Analysis, out: Path) -> None:
-    """Every chart the report links, each once, into ``out``."""
+def draw(a: Analysis) -> dict[str, bytes]:
+    """Every chart the report links, each once, as PNG by file name."""
+    charts: dict[str, bytes] = {}
     for name, groups, title in (
         (CAPACITY, a.baselines, capacity_title),
         (DATABASE, a.latencies, database_title),
     ):
         if groups:
-            grouped_bars(a.summary, groups, lambda cell: cell.capacity, title=title(a),
-                         ylabel=a.measure.name, path=out / name)  # fmt: skip
+            charts[name] = grouped_bars(a.summary, groups, lambda cell: cell.capacity,
+                                        title=title(a), ylabel=a.measure.name)  # fmt: skip
     for condition in [g.condition for g in a.baselines] + a.delayed:
-        latency_against_load(a.summary, condition, a.slo, out / latency_name(condition))
+        charts[latency_name(condition)] = latency_against_load(a.summary, condition, a.slo)
     if a.cpu_measured:
-        grouped_bars(
+        charts[CPU] = grouped_bars(
             a.summary,
             a.baselines,
             lambda cell: cell.cpu_us,
             title="Service CPU per request at the highest sustained load (µs; lower is better)",
             ylabel="µs of CPU per request",
-            path=out / CPU,
         )
+    return charts
 
 
 def colours(summary: Summary) -> dict[str, str]:
@@ -99,8 +100,7 @@ def grouped_bars(
     *,
     title: str,
     ylabel: str,
-    path: Path,
-) -> None:
+) -> bytes:
     """One group of bars per condition, one bar per service: median, range whiskers; a dashed
     line at the pool's ceiling where the group has one."""
     canvas = Canvas(figsize=(8, 4), layout="constrained")
@@ -151,10 +151,10 @@ def grouped_bars(
     ax.set_title(title)
     ax.set_ylim(bottom=0)
     _legend(ax, summary, [_key("pool ceiling", linestyle="--")] if any(ceilings) else [])
-    canvas.savefig(path, dpi=DPI)
+    return png(canvas)
 
 
-def latency_against_load(summary: Summary, condition: Condition, slo: float, path: Path) -> None:
+def latency_against_load(summary: Summary, condition: Condition, slo: float) -> bytes:
     """p50 (dashed) and p99 (solid) against the offered rate, one line per service through the
     median of its rounds' steps at each rate (rates within 5 % of each other count as one),
     every step a dot (hollow where it was not sustained); the SLO as a horizontal line."""
@@ -196,7 +196,14 @@ def latency_against_load(summary: Summary, condition: Condition, slo: float, pat
     _legend(ax, summary, [_key("p99", linestyle="-"), _key("p50", linestyle="--"),
                           _key("sustained", **dot),
                           _key("not sustained", markerfacecolor="white", **dot)])  # fmt: skip
-    canvas.savefig(path, dpi=DPI)
+    return png(canvas)
+
+
+def png(canvas: Canvas) -> bytes:
+    """The figure as PNG bytes (perf's ladder chart draws through this too)."""
+    out = io.BytesIO()
+    canvas.savefig(out, format="png", dpi=DPI)
+    return out.getvalue()
 
 
 def _key(label: str, **style: Any) -> Line2D:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import psutil
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Collection, Iterable, Mapping
 
 ProcessKey = tuple[int, float]
 CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
@@ -30,10 +30,16 @@ def process_cpu_seconds(pid: int | None = None) -> float:
     return float(times.user + times.system)
 
 
-def machine_busy_seconds() -> float:
-    """CPU seconds all cores of this machine spent on anything but idling, so far."""
-    times = psutil.cpu_times()
-    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+def busy_seconds(cpus: Collection[int] | None = None) -> float:
+    """CPU seconds ``cpus`` (all of this machine's by default) were busy so far: user, nice,
+    system, interrupts, and time the hypervisor stole (Linux's fields; guest time is counted in
+    user already, idle and iowait are not busy). The one definition of "busy"."""
+    per_cpu = psutil.cpu_times(percpu=True)  # one entry per CPU, in CPU order
+    chosen = per_cpu if cpus is None else [per_cpu[cpu] for cpu in cpus]
+    return float(sum(t.user + t.nice + t.system + t.irq + t.softirq + t.steal for t in chosen))
+
+
+machine_busy_seconds = busy_seconds  # the runner's name for the whole machine's
 
 
 def tree_cpu(pids: Iterable[int]) -> dict[ProcessKey, float]:
@@ -80,6 +86,17 @@ def cpu_delta(before: dict[ProcessKey, float], after: dict[ProcessKey, float]) -
 def affinity() -> list[int]:
     """The CPUs this process may run on."""
     return sorted(os.sched_getaffinity(0))
+
+
+def split_cpus(service_cores: int | None = None) -> tuple[list[int], list[int]]:
+    """This process's CPUs split for a one-machine run: the services' first (``service_cores``
+    of them, half by default), the rest for the load generator and the database; a single CPU
+    is shared by both."""
+    cpus = affinity()
+    if len(cpus) < 2:
+        return cpus, cpus
+    first = service_cores or len(cpus) // 2
+    return cpus[:first], cpus[first:]
 
 
 def cgroup_cpu_limit(path: Path = CGROUP_CPU_MAX) -> float | None:

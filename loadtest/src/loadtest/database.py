@@ -11,22 +11,29 @@ from urllib.parse import unquote, urlsplit
 
 import pymysql
 
+FORM = "mysql://user:password@host:port/database"
 SCHEMES = {"mysql", "mysql+pymysql", "mysql+mysqldb", "mysql+aiomysql"}
 
 
-def connection_params(url: str) -> dict[str, Any]:
-    """The ``pymysql.connect`` keyword arguments that ``url`` stands for."""
+def server_params(url: str) -> dict[str, Any]:
+    """The server and login of ``url``: ``pymysql.connect``'s host, port, user and password."""
     parts = urlsplit(url)
-    database = parts.path.lstrip("/")
-    if parts.scheme not in SCHEMES or not database:
-        raise ValueError("DATABASE_URL must look like mysql://user:password@host:port/database")
+    if parts.scheme not in SCHEMES:
+        raise ValueError(f"DATABASE_URL must look like {FORM}, not {url!r}")
     return {
         "host": parts.hostname or "127.0.0.1",
         "port": parts.port or 3306,
         "user": unquote(parts.username or "root"),
         "password": unquote(parts.password or ""),
-        "database": unquote(database),
     }
+
+
+def connection_params(url: str) -> dict[str, Any]:
+    """The ``pymysql.connect`` keyword arguments that ``url`` stands for (a database named)."""
+    database = urlsplit(url).path.lstrip("/")
+    if not database:
+        raise ValueError(f"DATABASE_URL must look like {FORM}")
+    return {**server_params(url), "database": unquote(database)}
 
 
 def connect(url: str, **overrides: Any) -> pymysql.Connection[Any]:

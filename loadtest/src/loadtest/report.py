@@ -25,7 +25,7 @@ from loadtest.markdown import (
     with_block,
     with_range,
 )
-from loadtest.results import RunResults
+from loadtest.results import RunResults, write_all
 from loadtest.verdict import CPU, possessive
 
 if TYPE_CHECKING:
@@ -50,8 +50,6 @@ def write_report(paths: Sequence[Path], out: Path) -> Path:
     """Render ``report.md`` and its charts into ``out``; return the Markdown file's path."""
     runs = [RunResults.read(path) for path in paths]
     a = analyse(runs)
-    out.mkdir(parents=True, exist_ok=True)
-    charts.draw(a, out)
     files = ", ".join(f"`{path.name}`" for path in paths)
     lines = [
         f"# {_question(a.models)}: capacity at p99 ≤ {a.slo:g} ms",
@@ -69,9 +67,8 @@ def write_report(paths: Sequence[Path], out: Path) -> Path:
         *appendix.instrument(runs),
         *appendix.environment(runs),
     ]
-    path = out / REPORT_NAME
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    write_all(out, {**charts.draw(a), REPORT_NAME: ("\n".join(lines) + "\n").encode()})
+    return out / REPORT_NAME
 
 
 def _question(models: Sequence[str]) -> str:

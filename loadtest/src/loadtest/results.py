@@ -8,11 +8,15 @@ keeps too); CPU figures are seconds of CPU time within the step's window.
 from __future__ import annotations
 
 import json
+import os
 import platform
+import shutil
 import subprocess
+import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import psutil
@@ -23,7 +27,7 @@ from loadtest.search import Capacity, Outcome
 from loadtest.settings import RunSettings
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from collections.abc import Mapping
 
 SCHEMA = 2
 VERSIONED = ("loadtest", "locust", "gevent", "geventhttpclient", "hdrhistogram", "psutil")
@@ -169,6 +173,34 @@ class RunResults:
         )
 
 
+def write_all(folder: Path, files: Mapping[str, bytes]) -> list[Path]:
+    """Write every file into ``folder``, or none: each is complete before any is in place.
+
+    The files are written into a temporary folder beside their destination (the same file
+    system), then renamed into place; an error on the way removes them all, and ``folder``
+    too if this call created it.
+    """
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder))
+    placed: list[Path] = []
+    try:
+        for name, content in files.items():
+            (staging / name).write_bytes(content)
+        for name in files:
+            os.replace(staging / name, folder / name)
+            placed.append(folder / name)
+    except BaseException:
+        for path in placed:
+            path.unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        if created:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    return placed
+
+
 def utc_now() -> str:
     """Now, as ISO 8601 UTC to the second."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -202,6 +234,7 @@ def describe_environment(extra: dict[str, str] | None = None) -> dict[str, Any]:
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
+        "os": _os_name(),
         "cpu_model": cpu_model(),
         "cpus_logical": psutil.cpu_count(logical=True),
         "cpus_physical": psutil.cpu_count(logical=False),
@@ -212,3 +245,11 @@ def describe_environment(extra: dict[str, str] | None = None) -> dict[str, Any]:
         "versions": versions,
         **(extra or {}),
     }
+
+
+def _os_name() -> str:
+    """The distribution's name (/etc/os-release), else the system's."""
+    try:
+        return platform.freedesktop_os_release()["PRETTY_NAME"]
+    except (OSError, KeyError):
+        return platform.system()

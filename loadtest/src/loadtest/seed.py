@@ -31,8 +31,7 @@ from loadtest.names import DEFAULT_SEED, first_names, seeded_names
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-# The contract's DDL (contract/schema.sql), packaged so the image needs nothing else;
-# tests/test_schema.py fails when the two copies differ.
+# The contract's DDL, packaged so the image needs nothing else (the kit reads this copy too).
 SCHEMA = files("loadtest").joinpath("schema.sql").read_text()
 CHUNK_ROWS = 50_000
 FINGERPRINT_ROWS = 100
