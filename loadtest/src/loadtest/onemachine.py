@@ -25,17 +25,15 @@ from loadtest import calibration, openloop, search
 from loadtest.cpu import cpu_delta, machine_busy_seconds, parse_cpu_list, tree_cpu
 from loadtest.names import first_names
 from loadtest.results import PROBE, RATE, Step
+from loadtest.settings import CALIBRATION_RATES
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Mapping
+    from collections.abc import Collection, Mapping, Sequence
 
     from loadtest.settings import RunSettings, Target
 
 WRK = "wrk"
 PROBE_RATE = 1e6  # requests/s: the probe's connections never wait for a slot (closed loop)
-# Where the instrument is calibrated: the rates a 2-core machine's searches offer, from a slow
-# service's knee to the fastest one's idle (loadtest/README.md, "One-machine generator").
-CALIBRATION_RATES = (250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0)
 
 
 class Meter(Protocol):
@@ -55,10 +53,19 @@ class Machine:
     calibration: calibration.Calibration
 
     @classmethod
-    def calibrated(cls, settings: RunSettings, targets: Collection[Target]) -> Machine:
+    def calibrated(
+        cls,
+        settings: RunSettings,
+        targets: Collection[Target],
+        given: Sequence[Mapping[str, Any]] = (),
+    ) -> Machine:
         """Calibrate at the rates the run may offer, the no-work target on the first target's
-        cores (where the services run), the generator on its own."""
+        cores (where the services run), the generator on its own; or take the points ``given``
+        (an earlier run's on this machine, e.g. the bench's first phase)."""
         cpus = frozenset(parse_cpu_list(settings.cpus)) if settings.cpus else None
+        if given:
+            points = [calibration.Point(**point) for point in given]
+            return cls(settings, cpus, calibration.Calibration(tuple(points)))
         target_cpus = _cores_of(targets)
         rates = [rate for rate in CALIBRATION_RATES if rate <= settings.max_rate]
         points = calibration.calibrate_generator(
@@ -104,7 +111,7 @@ class Machine:
             connections=connections,
         )
         if settle > 0:
-            offer(settle)
+            offer(settle, drain=False)  # its answers are not counted: no grace for the last
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
 
