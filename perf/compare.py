@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,13 +39,20 @@ from typing import TYPE_CHECKING, Any
 
 from loadtest.analysis import failed_searches
 from loadtest.results import RunResults
-from loadtest.settings import DEFAULT_POOL_SIZE, SCENARIOS, Plan, RunSettings, Target
+from loadtest.settings import (
+    SCENARIOS,
+    Plan,
+    RunSettings,
+    Target,
+    add_options,
+)
 
 from contract.database import provide_database
 from contract.seeding import seed_rows
 from contract.services import discover, run_with_login
 from perf.delay import ProxyProcess, injector_meta, lookup_ms
 from perf.placement import cpu_list, listener_pid, pin, split_cpus
+from perf.pool_rule import LEAD, Phase, first_knees, fit_pool
 from perf.staging import staged_results
 
 if TYPE_CHECKING:
@@ -61,17 +67,6 @@ README = ROOT / "README.md"
 # The question the project answers: which concurrency model each target stands for.
 STACKS = {spec.name: spec.model for spec in discover()}
 COMMAND_TIMEOUT = 3600  # seconds for one `loadtest run`; the plans below need a fraction of it
-LEAD = "demo"  # the scenario whose +0 ms knees give the pool rule its rate
-
-
-@dataclass(frozen=True)
-class Phase:
-    """One `loadtest run`: scenarios at one database latency and pool size (None: the pool
-    rule's, fitted to the latency: ``RunSettings.fitted_pool``; a number: a sweep's)."""
-
-    db_latency_ms: float
-    scenarios: tuple[str, ...]
-    pool_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +166,7 @@ def parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Bench]:
     parser.add_argument(
         "--slo-ms", type=float, default=RunSettings.slo_ms, help="the p99 bound of a sustained step"
     )
+    add_options(parser, ("pool_headroom",))  # the pool rule's, as `loadtest run` documents it
     parser.add_argument("--service", action="append", help="measure only these (repeatable)")
     parser.add_argument("--out", type=Path, default=ROOT / "results", help="results root")
     args = parser.parse_args(argv)
@@ -178,7 +174,12 @@ def parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Bench]:
         parser.error("--publish takes a whole default or --full run, nothing trimmed")
     base = QUICK if args.quick else FULL if args.full else DEFAULT
     given = {"rows": args.rows, "repeats": args.repeats, "window_s": args.window}
-    settings = replace(base.settings, **{k: v for k, v in given.items() if v}, slo_ms=args.slo_ms)
+    settings = replace(
+        base.settings,
+        **{k: v for k, v in given.items() if v},
+        slo_ms=args.slo_ms,
+        pool_headroom=float(args.pool_headroom),
+    )
     return args, replace(base, settings=settings)
 
 
@@ -255,7 +256,7 @@ def _measure(
                     proxied = phase.db_latency_ms > 0  # at +0 ms no proxy: no hop not asked for
                     proxy.set_delay(phase.db_latency_ms / 1000)
                     pool = fit_pool(
-                        plan, phase, knees, lookup_ms(database, proxy if proxied else None)
+                        plan.settings, phase, knees, lookup_ms(database, proxy if proxied else None)
                     )
                     if (pool.size, proxied) != started:  # restart: the pool or the path changed
                         services.close()
@@ -284,53 +285,6 @@ def _measure(
         finally:
             proxy.close()
     return results
-
-
-@dataclass(frozen=True)
-class Pool:
-    """The pool a row's services run with, and how it was chosen."""
-
-    size: int
-    lookup_ms: float
-    reach_rps: float | None = None  # the rule's rate; None: a sweep's size, or none known yet
-    fitted: bool = True
-
-    def labels(self) -> dict[str, str]:
-        """What the results record: the size (``db_pool_size``) and the rule's inputs."""
-        rule = "fitted" if self.fitted else "swept"
-        labels = {"db_pool_size": str(self.size), "db_pool_rule": rule}
-        labels["db_lookup_ms"] = f"{self.lookup_ms:g}"
-        if self.reach_rps is not None:
-            labels["db_pool_reach_rps"] = f"{self.reach_rps:.0f}"
-        return labels
-
-    def __str__(self) -> str:
-        if not self.fitted:
-            return f"pools of {self.size} (swept)"
-        reach = "" if self.reach_rps is None else f"{self.reach_rps:,.0f} req/s x "
-        return f"pools of {self.size} (the rule: {reach}a {self.lookup_ms:.3g} ms lookup)"
-
-
-def fit_pool(plan: Bench, phase: Phase, knees: dict[str, float], lookup: float) -> Pool:
-    """The row's pool: a sweep's size as given; else the rule at the fastest service's
-    ``demo`` knee of the first phase (before that phase has run: none known, so the rule's
-    lower bound, which a lookup of well under a millisecond at +0 ms needs anyway)."""
-    if phase.pool_size is not None:
-        return Pool(phase.pool_size, lookup, fitted=False)
-    reach = max((rps for key, rps in knees.items() if key.endswith(f"/{LEAD}")), default=None)
-    if reach is None:
-        return Pool(DEFAULT_POOL_SIZE, lookup)
-    return Pool(plan.settings.fitted_pool(reach, lookup), lookup, reach)
-
-
-def first_knees(run: RunResults) -> dict[str, float]:
-    """Each search's median capacity over the rounds, ``TARGET/SCENARIO``: where the later
-    phases start, and the pool rule's rate."""
-    found: dict[str, list[float]] = {}
-    for search in run.searches:
-        if search.capacity.rps is not None:
-            found.setdefault(f"{search.target}/{search.scenario}", []).append(search.capacity.rps)
-    return {key: statistics.median(values) for key, values in found.items()}
 
 
 def _run_plan(  # noqa: PLR0917

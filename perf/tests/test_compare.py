@@ -18,9 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 import pytest
+from loadtest.results import RunResults
 from loadtest.settings import DEFAULT_POOL_SIZE, MAX_POOL_SIZE, SCENARIOS, Plan
 
 from perf import compare as bench
+from perf import delay, placement, pool_rule
+from perf.staging import staged_results
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -31,9 +34,11 @@ SERVICES = 6
 OVERHEAD = 120.0
 
 
-def test_the_default_plan_takes_about_15_minutes() -> None:
-    minutes = (bench.DEFAULT.estimate_seconds(SERVICES) + OVERHEAD) / 60
-    assert 13 <= minutes <= 17
+def test_the_default_plan_measures_for_about_15_minutes() -> None:
+    # Six targets; the estimate itself is held against a recorded run (loadtest's
+    # tests/test_settings.py). Plus about two minutes of seeding and start-ups.
+    minutes = bench.DEFAULT.estimate_seconds(SERVICES) / 60
+    assert 13 <= minutes <= 16
 
 
 def test_the_quick_plan_is_a_smoke_run_of_about_three_minutes() -> None:
@@ -67,13 +72,13 @@ def test_the_plans_ask_what_the_issue_asks() -> None:
 def test_the_pool_rule_is_littles_law_with_headroom_within_bounds() -> None:
     settings = bench.DEFAULT.settings
     knees = {"a/demo": 1200.0, "b/demo": 700.0, "a/idle": 9000.0}  # the rule reads demo's
-    at = {ms: bench.fit_pool(bench.DEFAULT, bench.Phase(ms, ("demo",)), knees, ms + 0.3)
+    at = {ms: pool_rule.fit_pool(settings, pool_rule.Phase(ms, ("demo",)), knees, ms + 0.3)
           for ms in (0, 1, 5)}  # fmt: skip
     assert at[0].size == DEFAULT_POOL_SIZE  # 1,200 x 0.3 ms x 2 = 0.7: the lower bound
     assert at[5].size == math.ceil(1200 * 5.3 / 1000 * settings.pool_headroom)  # 13
     assert at[5].reach_rps == 1200
-    assert bench.fit_pool(bench.DEFAULT, bench.Phase(5, ("demo",)), {}, 5.3).size == 10
-    assert bench.fit_pool(bench.DEFAULT, bench.Phase(5, ("demo",), 50), knees, 5.3).size == 50
+    assert pool_rule.fit_pool(settings, pool_rule.Phase(5, ("demo",)), {}, 5.3).size == 10
+    assert pool_rule.fit_pool(settings, pool_rule.Phase(5, ("demo",), 50), knees, 5.3).size == 50
     assert settings.fitted_pool(100_000, 50) == MAX_POOL_SIZE
     labels = at[5].labels()
     assert (labels["db_pool_size"], labels["db_pool_rule"]) == ("13", "fitted")
@@ -124,7 +129,7 @@ def fake_bench(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple[st
     }.items():  # fmt: skip
         monkeypatch.setattr(bench, name, fake)
     first = SimpleNamespace(calibration=[{"offered_rps": 250.0}])
-    monkeypatch.setattr(bench.RunResults, "read", lambda path: first)
+    monkeypatch.setattr(RunResults, "read", lambda path: first)
     bench._measure(bench.DEFAULT, [], tmp_path, command="c", cpus=({0}, {1}))
     return events
 
@@ -155,7 +160,7 @@ def test_pinning_moves_every_thread_of_a_process(tmp_path: Path) -> None:
     with subprocess.Popen([sys.executable, "-c", script + "time.sleep(60)"]) as process:
         try:
             time.sleep(0.5)
-            bench.pin(process.pid, {cpu})
+            placement.pin(process.pid, {cpu})
             threads = psutil.Process(process.pid).threads()
             assert len(threads) == 4
             assert all(os.sched_getaffinity(thread.id) == {cpu} for thread in threads)
@@ -164,7 +169,7 @@ def test_pinning_moves_every_thread_of_a_process(tmp_path: Path) -> None:
 
 
 def test_a_finished_run_moves_under_results(tmp_path: Path) -> None:
-    with bench.staged_results(tmp_path / "results") as staging:
+    with staged_results(tmp_path / "results") as staging:
         (staging.path / "report.md").write_text("done")
         assert not (tmp_path / "results").exists()  # nothing there while it runs
     assert staging.final is not None
@@ -177,7 +182,7 @@ def test_a_failed_run_leaves_nothing_behind(tmp_path: Path) -> None:
     staged: list[Path] = []
 
     def fail_half_way() -> None:
-        with bench.staged_results(root) as staging:
+        with staged_results(root) as staging:
             staged.append(staging.path)
             (staging.path / "half-written.json").write_text("{")
             raise RuntimeError("boom")
@@ -233,7 +238,7 @@ def round_trip(port: int) -> float:
 
 
 def test_the_proxy_process_adds_the_delay_it_is_given(echo: tuple[str, int]) -> None:
-    proxy = bench.ProxyProcess(echo)
+    proxy = delay.ProxyProcess(echo)
     try:
         plain = min(round_trip(proxy.port) for _ in range(3))
         proxy.set_delay(0.2)

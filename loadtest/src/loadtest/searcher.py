@@ -56,7 +56,7 @@ class Searcher:
                     start=max(throughput, quantum) if start is None else start,
                     first_round=start is None,
                     resolution=settings.resolution,
-                    max_steps=settings.steps(first_round=start is None),
+                    max_steps=settings.steps(bool(earlier)),
                     max_rate=settings.max_rate,
                     quantum=quantum,
                 )

@@ -141,21 +141,24 @@ class RunSettings:
     def criteria(self) -> Criteria:
         return Criteria(self.slo_ms, self.max_error_rate, self.min_achieved)
 
-    def expected_steps(self, *, first_round: bool) -> int:
+    def expected_steps(self, *, first_round: bool, later_round: bool | None = None) -> int:
         """The rate steps a search takes (``search.next_rate`` on a model service) to a typical
-        knee with these settings' resolution and step budget."""
+        knee with these settings' resolution and step budget (``steps``); ``first_round``: from
+        the probe, else from a knee, given (the first of its rounds) or an earlier round's."""
         knee = TYPICAL_KNEE if first_round else TYPICAL_DRIFT
+        later = not first_round if later_round is None else later_round
         model = SearchPlan(
-            1000.0, first_round, self.resolution, self.steps(first_round), self.max_rate, 1
+            1000.0, first_round, self.resolution, self.steps(later), self.max_rate, 1
         )
         steps: list[Outcome] = []
         while (rate := next_rate(model, steps)) is not None:
             steps.append(Outcome(rate, sustained=rate <= knee * 1000))
         return len(steps)
 
-    def steps(self, first_round: bool) -> int:
-        """The step budget of a search: ``knee_steps`` once it starts from a knee."""
-        return self.max_steps if first_round else min(self.max_steps, self.knee_steps)
+    def steps(self, later_round: bool) -> int:
+        """The step budget of a search: ``knee_steps`` in a later round (from the earlier
+        rounds' knee), else ``max_steps`` (a knee given by an earlier run may lie further)."""
+        return min(self.max_steps, self.knee_steps) if later_round else self.max_steps
 
     def probes(self, scenario: str, round_: int, *, hinted: bool) -> bool:
         """Whether a search runs the saturation probe: where it has nowhere else to start (its
@@ -173,7 +176,8 @@ class RunSettings:
         if self.rates:
             steps = targets * len(self.scenarios) * self.repeats * len(self.rates)
             return self.seconds_for(probes=0, steps=steps, calibrated=calibrated)
-        first, later = (self.expected_steps(first_round=f) for f in (not hinted, False))
+        first = self.expected_steps(first_round=not hinted, later_round=False)
+        later = self.expected_steps(first_round=False)
         rounds = range(1, self.repeats + 1)
         probes = sum(self.probes(s, r, hinted=hinted) for s in self.scenarios for r in rounds)
         steps = len(self.scenarios) * (first + later * (self.repeats - 1))
