@@ -12,6 +12,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ from perf.staging import staged_results
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+ROOT = Path(__file__).resolve().parents[2]
 SERVICES = 6
 # Beyond the measuring: seeding 1,000,000 rows (20 to 40 s here), six start-ups and two
 # restarts (the pool or the proxy changes), the pool rule's lookups, the report's charts.
@@ -39,6 +41,18 @@ def test_the_default_plan_measures_for_about_15_minutes() -> None:
     # tests/test_settings.py). Plus about two minutes of seeding and start-ups.
     minutes = bench.DEFAULT.estimate_seconds(SERVICES) / 60
     assert 13 <= minutes <= 16
+
+
+def test_the_default_plans_estimate_holds_against_a_recorded_run() -> None:
+    # `nox -s bench -- --service starlette`, 2026-12-07, on a 2-core machine with load 16.
+    recorded = sorted((ROOT / "loadtest/tests/recorded").glob("loadtest-*.json"))
+    runs = [RunResults.read(path) for path in recorded]
+    measured = sum(
+        (datetime.fromisoformat(r.finished_at) - datetime.fromisoformat(r.started_at)).seconds
+        for r in runs
+    )
+    assert [r.labels["db_latency_ms"] for r in runs] == ["0", "1", "5"]
+    assert bench.DEFAULT.estimate_seconds(1) == pytest.approx(measured, rel=0.15)
 
 
 def test_the_quick_plan_is_a_smoke_run_of_about_three_minutes() -> None:

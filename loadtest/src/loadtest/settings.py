@@ -38,7 +38,8 @@ CALIBRATION_RATES = (250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0)
 # locust's window exchanges; wrk's two runs (settle, window), their starts and stops and the
 # window's grace for its last answers (0.2 s).
 TYPICAL_KNEE, TYPICAL_DRIFT = 0.85, 0.9
-STEP_OVERHEAD = {"locust": 0.15, "wrk": 0.35}  # seconds
+STEP_OVERHEAD = 0.15  # seconds, locust (the chart's run reads it too)
+WRK_STEP_OVERHEAD = 0.35
 
 
 def _option(
@@ -188,7 +189,7 @@ class RunSettings:
     def seconds_for(self, *, probes: int, steps: int, calibrated: bool = False) -> float:
         """What so many probes and rate steps take, and the calibration (wrk) unless done:
         each its settling (or warm-up), its window and the generator's overhead."""
-        overhead = STEP_OVERHEAD[self.generator]
+        overhead = WRK_STEP_OVERHEAD if self.generator == "wrk" else STEP_OVERHEAD
         seconds = probes * (self.warmup_s + self.window_s + overhead)
         seconds += steps * (self.settle_s + self.window_s + overhead)
         if self.generator == "wrk" and not calibrated:
