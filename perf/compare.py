@@ -9,14 +9,15 @@ imports the kit (its image stands alone). Steps:
    ``python -m loadtest seed``; the kit's ``DelayProxy`` in a process of its own (its CPU time
    its own, its cost at +0 ms measured once), used only for an added database latency: at
    +0 ms the services reach the database directly;
-2. the four services by their Dockerfile commands, each with a SELECT-only login, pinned to
-   the service core(s); the database, the proxy and the generator pinned to the other core(s)
-   (the load side), so no part of the instrument runs where a service does; the services
-   restart when the pool size changes (``--full``'s sweep) or the proxy enters or leaves their
-   path;
+2. the services by their Dockerfile commands, each with a SELECT-only login, pinned to the
+   service core(s); the database, the proxy and the generator pinned to the other core(s)
+   (the load side), so no part of the instrument runs where a service does; each row's pool
+   fitted to its latency by the pool rule (``pool_rule.py``), the services restarted when the
+   pool or the path (the proxy entering or leaving it) changes;
 3. per database latency (the proxy's delay), a plan (``loadtest.settings.Plan``) handed to
-   ``python -m loadtest run PLAN``: wrk the generator (``--generator wrk``), every service's
-   process tree, the database and the proxy measured;
+   ``python -m loadtest run PLAN``: wrk the generator, every service's process tree, the
+   database and the proxy measured; the later phases start from the first phase's knees and
+   take its calibration;
 4. ``python -m loadtest report`` over the results; print the report's path.
 
 The results are written to a temporary folder and moved under ``results/`` only once the run
