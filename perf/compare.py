@@ -9,14 +9,15 @@ imports the kit (its image stands alone). Steps:
    ``python -m loadtest seed``; the kit's ``DelayProxy`` in a process of its own (its CPU time
    its own, its cost at +0 ms measured once), used only for an added database latency: at
    +0 ms the services reach the database directly;
-2. the four services by their Dockerfile commands, each with a SELECT-only login, pinned to
-   the service core(s); the database, the proxy and the generator pinned to the other core(s)
-   (the load side), so no part of the instrument runs where a service does; the services
-   restart when the pool size changes (``--full``'s sweep) or the proxy enters or leaves their
-   path;
+2. the services by their Dockerfile commands, each with a SELECT-only login, pinned to the
+   service core(s); the database, the proxy and the generator pinned to the other core(s)
+   (the load side), so no part of the instrument runs where a service does; each row's pool
+   fitted to its latency by the pool rule (``pool_rule.py``), the services restarted when the
+   pool or the path (the proxy entering or leaving it) changes;
 3. per database latency (the proxy's delay), a plan (``loadtest.settings.Plan``) handed to
-   ``python -m loadtest run PLAN``: wrk the generator (``--generator wrk``), every service's
-   process tree, the database and the proxy measured;
+   ``python -m loadtest run PLAN``: wrk the generator, every service's process tree, the
+   database and the proxy measured; the later phases start from the first phase's knees and
+   take its calibration;
 4. ``python -m loadtest report`` over the results; print the report's path.
 
 The results are written to a temporary folder and moved under ``results/`` only once the run
@@ -26,7 +27,6 @@ has finished: a run that fails leaves nothing there.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import shutil
 import subprocess
@@ -34,26 +34,30 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
-from itertools import groupby
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import psutil
 from loadtest.analysis import failed_searches
 from loadtest.results import RunResults
-from loadtest.settings import DEFAULT_POOL_SIZE, SCENARIOS, Plan, RunSettings, Target
+from loadtest.settings import (
+    SCENARIOS,
+    Plan,
+    RunSettings,
+    Target,
+    add_options,
+)
 
 from contract.database import provide_database
-from contract.proxy import DelayProxy
 from contract.seeding import seed_rows
 from contract.services import discover, run_with_login
-from loadtest import calibration
+from perf.delay import ProxyProcess, injector_meta, lookup_ms
+from perf.placement import cpu_list, listener_pid, pin, split_cpus
+from perf.pool_rule import LEAD, Phase, first_knees, fit_pool
+from perf.staging import staged_results
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
-    from multiprocessing.connection import Connection
 
     from contract.database import Database
     from contract.services import RunningService, ServiceSpec
@@ -64,32 +68,30 @@ README = ROOT / "README.md"
 # The question the project answers: which concurrency model each target stands for.
 STACKS = {spec.name: spec.model for spec in discover()}
 COMMAND_TIMEOUT = 3600  # seconds for one `loadtest run`; the plans below need a fraction of it
-INJECTOR_ROUNDS = 2000  # pings each way: a few seconds, p99 over 2,000
-
-
-@dataclass(frozen=True)
-class Phase:
-    """One `loadtest run`: scenarios at one database latency and pool size."""
-
-    db_latency_ms: float
-    scenarios: tuple[str, ...]
-    pool_size: int = DEFAULT_POOL_SIZE
 
 
 @dataclass(frozen=True)
 class Bench:
-    """How much, how often, how long: the runs' settings (scenarios apart) and the phases."""
+    """How much, how often, how long: the runs' settings (scenarios apart) and the phases.
+
+    The first phase searches from each service's probe; every later one starts from the first
+    phase's knee of the same service and scenario (no probe, no ladder)."""
 
     settings: RunSettings
     phases: tuple[Phase, ...]
 
     def estimate_seconds(self, services: int) -> float:
-        searches = sum(len(phase.scenarios) for phase in self.phases) * services
-        return self.settings.estimate_seconds(searches)
+        return sum(
+            replace(self.settings, scenarios=phase.scenarios).estimate_seconds(
+                services, hinted=number > 0, calibrated=number > 0
+            )
+            for number, phase in enumerate(self.phases)
+        )
 
 
-QUESTIONS = (Phase(0, SCENARIOS), Phase(1, ("demo",)), Phase(5, ("demo",)))
-SHORT = RunSettings(window_s=2.0, settle_s=0.5, warmup_s=0.5, max_steps=8)
+QUESTIONS = (Phase(0, SCENARIOS), Phase(1, (LEAD,)), Phase(5, (LEAD,)))
+# One machine: wrk, open loop and cheap (loadtest/README.md, "One-machine generator").
+SHORT = RunSettings(window_s=2.0, settle_s=0.3, warmup_s=0.5, max_steps=8, generator="wrk")
 DEFAULT = Bench(SHORT, QUESTIONS)
 QUICK = Bench(
     replace(SHORT, rows=10_000, repeats=1, window_s=0.5, settle_s=0.25, warmup_s=0.25,
@@ -100,68 +102,9 @@ FULL = Bench(
     SHORT,
     (
         *(Phase(latency, SCENARIOS) for latency in (0, 1, 5)),
-        *(Phase(latency, ("demo",), pool) for pool in (5, 20, 50) for latency in (1, 5)),
+        *(Phase(latency, (LEAD,), pool) for pool in (5, 20, 50) for latency in (1, 5)),
     ),
 )
-
-
-def split_cpus() -> tuple[set[int], set[int]]:
-    """Service cores and generator cores: half each (the services get the first half)."""
-    cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) < 2:
-        return set(cpus), set(cpus)  # nothing to split: both share the only core
-    half = len(cpus) // 2
-    return set(cpus[:half]), set(cpus[half:])
-
-
-def cpu_list(cpus: set[int]) -> str:
-    return ",".join(str(cpu) for cpu in sorted(cpus))
-
-
-def pin(pid: int, cpus: set[int]) -> None:
-    """Every thread of ``pid`` and of its children onto ``cpus``: the database server's
-    threads exist already, and a thread keeps the affinity it was created with."""
-    root = psutil.Process(pid)
-    for process in [root, *root.children(recursive=True)]:
-        for thread in process.threads():
-            os.sched_setaffinity(thread.id, cpus)
-
-
-def injector_meta(database: Database, proxy: ProxyProcess) -> dict[str, str]:
-    """The proxy's own cost, measured as the run starts: database pings through it at +0 ms
-    against pings made directly, alternately; its added latency and CPU per round trip."""
-    via = replace(database.server, host="127.0.0.1", port=proxy.port)
-    with database.server.connect() as direct, via.connect() as through:
-        cost = calibration.injector_cost(
-            direct.ping, through.ping, injector_pid=proxy.pid, rounds=INJECTOR_ROUNDS
-        )
-    return {f"injector.{name}": str(value) for name, value in asdict(cost).items()}
-
-
-def service_groups(plan: Bench) -> list[tuple[int, bool, list[Phase]]]:
-    """The plan's phases by what the services must restart for: (pool size, through the proxy,
-    phases). Only an added latency puts the proxy in the path: at +0 ms it would be a hop that
-    costs every lookup latency and CPU, and no phase asks for it."""
-    return [
-        (pool, proxied, list(phases))
-        for (pool, proxied), phases in groupby(
-            plan.phases, key=lambda p: (p.pool_size, p.db_latency_ms > 0)
-        )
-    ]
-
-
-def listener_pid(host: str, port: int) -> int | None:
-    """The local process listening on ``host:port`` (the database), if this machine runs it."""
-    if host not in {"127.0.0.1", "localhost", "::1"}:
-        return None
-    try:
-        connections = psutil.net_connections(kind="tcp")
-    except psutil.AccessDenied:
-        return None
-    for conn in connections:
-        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
-            return conn.pid
-    return None
 
 
 def loadtest(*args: str, env: dict[str, str] | None = None) -> str:
@@ -175,73 +118,6 @@ def loadtest(*args: str, env: dict[str, str] | None = None) -> str:
         check=True,
     )
     return result.stdout.strip()
-
-
-def _serve_proxy(upstream: tuple[str, int], commands: Connection) -> None:
-    """The child process: a DelayProxy whose delay the parent sets (seconds; None stops it)."""
-    proxy = DelayProxy(*upstream)
-    commands.send(proxy.port)
-    try:
-        while (delay := commands.recv()) is not None:
-            proxy.delay = delay
-            commands.send(delay)
-    finally:
-        proxy.close()
-
-
-class ProxyProcess:
-    """The kit's delaying proxy in a process of its own, so that its CPU time can be watched."""
-
-    def __init__(self, upstream: tuple[str, int]) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._commands, child = context.Pipe()
-        self.process = context.Process(target=_serve_proxy, args=(upstream, child), daemon=True)
-        self.process.start()
-        if not self._commands.poll(30):
-            raise RuntimeError("the delaying proxy did not start within 30 s")
-        self.port: int = self._commands.recv()
-
-    @property
-    def pid(self) -> int:
-        assert self.process.pid is not None
-        return self.process.pid
-
-    def set_delay(self, seconds: float) -> None:
-        self._commands.send(seconds)
-        if not self._commands.poll(10):
-            raise RuntimeError("the delaying proxy did not answer within 10 s")
-        self._commands.recv()
-
-    def close(self) -> None:
-        if self.process.is_alive():
-            self._commands.send(None)
-            self.process.join(timeout=10)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
-
-
-@dataclass
-class Staging:
-    """Where a run writes (``path``), and where its results end up once it finished."""
-
-    path: Path
-    final: Path | None = None
-
-
-@contextmanager
-def staged_results(root: Path) -> Iterator[Staging]:
-    """A temporary folder for the run, moved to ``root/<UTC time>`` when the block succeeds and
-    removed when it raises: a run that fails leaves nothing under ``root``."""
-    staging = Staging(Path(tempfile.mkdtemp(prefix="bench-")))
-    try:
-        yield staging
-    except BaseException:
-        shutil.rmtree(staging.path, ignore_errors=True)
-        raise
-    root.mkdir(parents=True, exist_ok=True)
-    staging.final = root / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    shutil.move(staging.path, staging.final)
 
 
 @contextmanager
@@ -291,6 +167,7 @@ def parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Bench]:
     parser.add_argument(
         "--slo-ms", type=float, default=RunSettings.slo_ms, help="the p99 bound of a sustained step"
     )
+    add_options(parser, ("pool_headroom",))  # the pool rule's, as `loadtest run` documents it
     parser.add_argument("--service", action="append", help="measure only these (repeatable)")
     parser.add_argument("--out", type=Path, default=ROOT / "results", help="results root")
     args = parser.parse_args(argv)
@@ -298,7 +175,12 @@ def parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Bench]:
         parser.error("--publish takes a whole default or --full run, nothing trimmed")
     base = QUICK if args.quick else FULL if args.full else DEFAULT
     given = {"rows": args.rows, "repeats": args.repeats, "window_s": args.window}
-    settings = replace(base.settings, **{k: v for k, v in given.items() if v}, slo_ms=args.slo_ms)
+    settings = replace(
+        base.settings,
+        **{k: v for k, v in given.items() if v},
+        slo_ms=args.slo_ms,
+        pool_headroom=float(args.pool_headroom),
+    )
     return args, replace(base, settings=settings)
 
 
@@ -354,7 +236,7 @@ def _measure(
     command: str,
     cpus: tuple[set[int], set[int]],
 ) -> list[Path]:
-    results = []
+    results: list[Path] = []
     with provide_database(prefix="bench") as database:
         seed_rows(database, plan.settings.rows, fixtures=False)
         server_version = str(database.execute("SELECT VERSION()")[0][0])
@@ -365,27 +247,42 @@ def _measure(
         pin(proxy.pid, cpus[1])
         injector = injector_meta(database, proxy)
         say(f"the delaying proxy at +0 ms: {injector}")
+        knees: dict[str, float] = {}  # TARGET/SCENARIO -> the first phase's median capacity
+        calibration: list[dict[str, Any]] = []  # the first phase's: the same load side
         try:
-            phase_number = 0
-            for pool_size, proxied, phases in service_groups(plan):
-                with services_running(
-                    specs, database=database, proxy_port=proxy.port if proxied else None,
-                    pool_size=pool_size, cpus=cpus[0], log_dir=out,
-                ) as running:  # fmt: skip
-                    for phase in phases:
-                        phase_number += 1
-                        say(
-                            f"phase {phase_number} of {len(plan.phases)}: "
-                            f"{', '.join(phase.scenarios)} with +{phase.db_latency_ms:g} ms per "
-                            f"database round trip, pools of {pool_size}"
-                        )
-                        proxy.set_delay(phase.db_latency_ms / 1000)
-                        watch = {"proxy": proxy.pid if proxied else None, "database": database_pid}
-                        meta = {"database": server_version, "command": command, **injector}
-                        run = _run_plan(plan, phase, running, cpus, watch, meta)
-                        file = out / f"plan-{phase_number}.json"
-                        file.write_text(run.to_json())
-                        results.append(Path(loadtest("run", str(file), f"--out={out}")))
+            with ExitStack() as services:
+                running: list[RunningService] = []
+                started: tuple[int, bool] | None = None
+                for number, phase in enumerate(plan.phases, 1):
+                    proxied = phase.db_latency_ms > 0  # at +0 ms no proxy: no hop not asked for
+                    proxy.set_delay(phase.db_latency_ms / 1000)
+                    pool = fit_pool(
+                        plan.settings, phase, knees, lookup_ms(database, proxy if proxied else None)
+                    )
+                    if (pool.size, proxied) != started:  # restart: the pool or the path changed
+                        services.close()
+                        running = services.enter_context(
+                            services_running(
+                                specs, database=database, pool_size=pool.size, cpus=cpus[0],
+                                proxy_port=proxy.port if proxied else None, log_dir=out,
+                            )
+                        )  # fmt: skip
+                        started = (pool.size, proxied)
+                    say(
+                        f"phase {number} of {len(plan.phases)}: {', '.join(phase.scenarios)} "
+                        f"with +{phase.db_latency_ms:g} ms per database round trip, {pool}"
+                    )
+                    watch = {"proxy": proxy.pid if proxied else None, "database": database_pid}
+                    meta = {"database": server_version, "command": command, **injector}
+                    run = _run_plan(plan, phase, running, cpus, watch, meta)
+                    labels = {**run.labels, **pool.labels()}
+                    run = replace(run, labels=labels, starts=knees, calibration=calibration)
+                    file = out / f"plan-{number}.json"
+                    file.write_text(run.to_json())
+                    results.append(Path(loadtest("run", str(file), f"--out={out}")))
+                    if number == 1:
+                        first = RunResults.read(results[-1])
+                        knees, calibration = first_knees(first), first.calibration
         finally:
             proxy.close()
     return results
@@ -406,7 +303,6 @@ def _run_plan(  # noqa: PLR0917
         plan.settings,
         scenarios=phase.scenarios,
         cpus=cpu_list(generator_cpus),
-        generator="wrk",  # one machine: open loop and cheap (loadtest/README.md)
         processes=1,
     )
     targets = tuple(
@@ -414,7 +310,6 @@ def _run_plan(  # noqa: PLR0917
     )
     labels = {
         "db_latency_ms": f"{phase.db_latency_ms:g}",
-        "db_pool_size": str(phase.pool_size),
         "web_concurrency": str(len(service_cpus)),
     }
     meta = {**meta, "service_cpus": cpu_list(service_cpus)}

@@ -35,6 +35,7 @@ class Group:
     label: str
     condition: Condition
     top: float = 0.0  # the fastest service's median capacity, req/s (0: none sustained)
+    pool: int | None = None  # connections per worker; None: not recorded
     ceiling: float | None = None  # lookups/s over every worker; None: unknown
     ceiling_per_core: float | None = None  # in the capacity's unit, for the charts
 
@@ -121,7 +122,7 @@ def analyse(runs: Sequence[RunResults]) -> Analysis:
         summary=summary,
         slo=runs[0].settings.slo_ms,
         measure=capacity_measure(summary),
-        questions=questions(summary),
+        questions=[_unless_pool_bound(q, latencies) for q in questions(summary)],
         baselines=baselines,
         latencies=latencies,
         delayed=[c for c in _defaults(summary) if c.db_latency_ms],
@@ -129,6 +130,19 @@ def analyse(runs: Sequence[RunResults]) -> Analysis:
         sizing=_sizing(summary, latencies),
         sweeps=_sweeps(summary),
     )
+
+
+def _unless_pool_bound(question: Question, groups: Sequence[Group]) -> Question:
+    """A row whose fastest service reached ``POOL_BOUND_AT`` of its pool's ceiling measured
+    the pool, not the stacks (the database section says so): it is not ranked."""
+    bound = next((g for g in groups if g.condition == question.condition), None)
+    if bound is None or bound.share < POOL_BOUND_AT or question.why_unranked:
+        return question
+    why = (
+        f"the pool was the limit (pools of {bound.pool}: the fastest service reached "
+        f"{bound.share:.0%} of their ceiling)"
+    )
+    return replace(question, why_unranked=why)
 
 
 def median(fig: Figure | None) -> float | None:
@@ -144,11 +158,15 @@ def light_hold(summary: Summary, condition: Condition) -> float | None:
 
 
 def _group(summary: Summary, label: str, condition: Condition) -> Group:
-    pool = condition.db_pool_size or summary.label_int("db_pool_size")
+    pool = (
+        condition.db_pool_size
+        or summary.fitted_pools.get(condition)
+        or summary.label_int("db_pool_size")
+    )
     workers = summary.label_int("web_concurrency") or 1
     hold = light_hold(summary, condition)
     top = fastest(summary, condition)
-    group = Group(label, condition, top[1] if top else 0.0)
+    group = Group(label, condition, top[1] if top else 0.0, pool)
     if pool is None or not hold:
         return group
     ceiling = pool * workers * 1000 / hold

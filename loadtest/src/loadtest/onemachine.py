@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import asdict, dataclass
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode
 
@@ -25,17 +25,15 @@ from loadtest import calibration, openloop, search
 from loadtest.cpu import cpu_delta, machine_busy_seconds, parse_cpu_list, tree_cpu
 from loadtest.names import first_names
 from loadtest.results import PROBE, RATE, Step
+from loadtest.settings import CALIBRATION_RATES
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Mapping
+    from collections.abc import Collection, Mapping, Sequence
 
     from loadtest.settings import RunSettings, Target
 
 WRK = "wrk"
 PROBE_RATE = 1e6  # requests/s: the probe's connections never wait for a slot (closed loop)
-# Where the instrument is calibrated: the rates a 2-core machine's searches offer, from a slow
-# service's knee to the fastest one's idle (loadtest/README.md, "One-machine generator").
-CALIBRATION_RATES = (250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0)
 
 
 class Meter(Protocol):
@@ -55,10 +53,19 @@ class Machine:
     calibration: calibration.Calibration
 
     @classmethod
-    def calibrated(cls, settings: RunSettings, targets: Collection[Target]) -> Machine:
+    def calibrated(
+        cls,
+        settings: RunSettings,
+        targets: Collection[Target],
+        given: Sequence[Mapping[str, Any]] = (),
+    ) -> Machine:
         """Calibrate at the rates the run may offer, the no-work target on the first target's
-        cores (where the services run), the generator on its own."""
+        cores (where the services run), the generator on its own; or take the points ``given``
+        (an earlier run's on this machine, e.g. the bench's first phase)."""
         cpus = frozenset(parse_cpu_list(settings.cpus)) if settings.cpus else None
+        if given:
+            points = [calibration.Point(**point) for point in given]
+            return cls(settings, cpus, calibration.Calibration(tuple(points)))
         target_cpus = _cores_of(targets)
         rates = [rate for rate in CALIBRATION_RATES if rate <= settings.max_rate]
         points = calibration.calibrate_generator(
@@ -74,11 +81,8 @@ class Machine:
         """The calibration for the results file."""
         return [asdict(point) for point in self.calibration.points]
 
-    def paths(self, scenario: str) -> list[str]:
-        if scenario == "demo-hit":
-            names = first_names(self.settings.hit_names, self.settings.seed)
-            return ["/demo?" + urlencode({"name": name}) for name in names]
-        return ["/idle" if scenario == "idle" else "/demo"]
+    def paths(self, scenario: str) -> tuple[str, ...]:
+        return _paths(scenario, self.settings.hit_names, self.settings.seed)
 
     def step(
         self,
@@ -104,7 +108,7 @@ class Machine:
             connections=connections,
         )
         if settle > 0:
-            offer(settle)
+            offer(settle, drain=False)  # its answers are not counted: no grace for the last
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
 
@@ -160,7 +164,9 @@ class Machine:
             kind=PROBE if rate is None else RATE,
             users=window.connections,
             offered_rps=rate,
-            window_s=round(seconds, 3),
+            # wrk's window, over which its requests were sent: our clock's opens once wrk
+            # runs, later by its start on a busy machine (seen: 0.89 s of a 1 s window).
+            window_s=window.window_s,
             requests=window.answered,
             failures=window.failures,
             achieved_rps=round(window.achieved_rps, 1),
@@ -178,6 +184,16 @@ class Machine:
             errors={f"wrk {kind}": count for kind, count in window.errors.items()},
             marks=marks,
         )
+
+
+@cache
+def _paths(scenario: str, hit_names: int, seed: int) -> tuple[str, ...]:
+    """The scenario's request paths, made once a run: demo-hit's 10,000 names took a second
+    to draw again for each of a step's two wrk runs on a busy 2-core machine."""
+    if scenario == "demo-hit":
+        names = first_names(hit_names, seed)
+        return tuple("/demo?" + urlencode({"name": name}) for name in names)
+    return ("/idle" if scenario == "idle" else "/demo",)
 
 
 def _watched(watch: Mapping[str, tuple[int, ...]]) -> dict[str, dict[tuple[int, float], float]]:

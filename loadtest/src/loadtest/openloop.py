@@ -100,12 +100,14 @@ def offer(
     connections: int | None = None,
     on_start: Callable[[int], None] | None = None,
     at_window_end: Callable[[], None] | None = None,
+    drain: bool = True,
 ) -> Window:
     """Offer ``rate`` requests/s to ``url`` for ``window`` seconds; return what came back.
 
     ``paths``: cycled through instead of ``url``'s own path (e.g. ``/demo?name=...``).
     ``cpus``: where wrk runs (``taskset``); their busy share over the window is measured.
     The run lasts the window plus a grace of twice the SLO (at least 0.2 s) for the last
+    answers (``drain=False``: none, for a load whose answers nobody reads, a step's settling);
     answers; ``on_start`` gets wrk's pid once it runs, ``at_window_end`` is called as the
     window closes (the caller's own counters, e.g. the service's CPU, span the window then).
     """
@@ -115,7 +117,7 @@ def offer(
     if rate <= 0 or window <= 0:
         raise ValueError("rate and window must be positive")
     connections = connections or connections_for(rate, slo_ms)
-    grace = max(0.2, 2 * slo_ms / 1000)
+    grace = max(0.2, 2 * slo_ms / 1000) if drain else 0.0
     base = urlsplit(url)
     with tempfile.TemporaryDirectory(prefix="openloop-") as tmp:
         arguments = [str(rate), str(window * 1000), str(slo_ms * LATE_SHARE_OF_SLO)]

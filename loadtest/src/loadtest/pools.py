@@ -28,6 +28,8 @@ def cells(a: Analysis, groups: Sequence[Group], *, ceilings: bool) -> list[str]:
         rows.append([target, a.summary.stacks.get(target, ""), *figs])
     lines = table(["service", "stack", *(g.label for g in groups)], rows, "ll" + "r" * len(groups))
     if ceilings:
+        pools = " | ".join(str(g.pool) if g.pool else "unknown" for g in groups)
+        lines.append(f"| pool (connections per worker) | | {pools} |")
         values = " | ".join(f"{g.ceiling:,.0f}" if g.ceiling else "none" for g in groups)
         lines.append(f"| pool ceiling (lookups/s) | | {values} |")
     return [*lines, ""]

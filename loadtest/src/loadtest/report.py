@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from loadtest import appendix, charts, pools
+from loadtest import appendix, charts, evidence, pools
 from loadtest.analysis import analyse, median
 from loadtest.markdown import (
     GENERATOR_BOUND,
@@ -103,6 +103,7 @@ def _verdict(a: Analysis) -> list[str]:
         "",
         *(f"- {sentence(q, a.slo)}" for q in a.questions),
         "",
+        *evidence.lines(a),
         MARKS,
         "",
     ]

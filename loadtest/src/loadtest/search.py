@@ -92,7 +92,8 @@ def next_rate(plan: Plan, steps: Sequence[Outcome]) -> float | None:  # noqa: PL
         return _within(plan, math.sqrt(low * high), steps)
     if plan.first_round and len(steps) < len(LADDER) and all(s.sustained for s in steps):
         return _within(plan, plan.start * LADDER[len(steps)], steps)
-    growth = COARSE_GROWTH if plan.first_round else LOCAL_GROWTH
+    # Moves no finer than the resolution: a coarser search has nothing to learn from them.
+    growth = max(COARSE_GROWTH if plan.first_round else LOCAL_GROWTH, 1 + plan.resolution)
     if not steps:
         return _within(plan, plan.start, steps)
     # Still unbracketed: keep moving the way the steps point, each move twice the last (in log).

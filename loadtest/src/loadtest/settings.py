@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 from dataclasses import Field, asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, cast
@@ -26,12 +27,19 @@ if TYPE_CHECKING:
 SCENARIOS = ("demo", "demo-hit", "idle")
 GENERATORS = ("locust", "wrk")
 DEFAULT_POOL_SIZE = 10  # CONTRACT.md: DB_POOL_SIZE's default in every service
+MAX_POOL_SIZE = 100  # the pool rule's upper bound: six services stay far below the server's 2,000
 METHOD, TOPOLOGY, DATA = "the method", "where the users run", "what the database holds"
+# Where the one-machine generator is calibrated (onemachine.py): the rates a 2-core machine's
+# searches offer, from a slow service's knee to the fastest one's idle (loadtest/README.md).
+CALIBRATION_RATES = (250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0)
 # For the time estimate: where a typical knee lies, relative to the probe's throughput in the
-# first round and to the earlier rounds' capacity in later ones (5 and 4 steps; a published
-# run's searches took 5.4 and 4.3 on average), and what a step costs beyond settle and window.
+# first round and to the start of a search from a knee (5 and 4 steps; a published run's
+# searches took 5.4 and 4.3 on average), and what a step costs beyond settle and window:
+# locust's window exchanges; wrk's two runs (settle, window), their starts and stops and the
+# window's grace for its last answers (0.2 s).
 TYPICAL_KNEE, TYPICAL_DRIFT = 0.85, 0.9
-STEP_OVERHEAD = 0.15  # seconds: the window's exchanges, the histogram's percentiles
+STEP_OVERHEAD = 0.15  # seconds, locust (the chart's run reads it too)
+WRK_STEP_OVERHEAD = 0.35
 
 
 def _option(
@@ -80,6 +88,11 @@ class RunSettings:
         "the highest sustained one",
     )  # fmt: skip
     max_steps: int = _option(12, METHOD, "offered rates per search at most (probe not counted)")
+    knee_steps: int = _option(
+        3, METHOD, "offered rates at most of a search that starts from a knee (later rounds, a "
+        "knee given by an earlier run): the knee, one step beside it, one more; a round whose "
+        "knee moved further ends coarser, its range shows it",
+    )  # fmt: skip
     max_rate: float = _option(100_000.0, METHOD, "the search never offers more requests/s")
     rates: tuple[float, ...] = _option(
         (), METHOD, "measure exactly these offered rates, in order, instead of the probe and the "
@@ -110,6 +123,15 @@ class RunSettings:
     seed: int = _option(DEFAULT_SEED, DATA, "random seed of the names")
     rows: int = _option(1_000_000, DATA, "rows seeded (the blog's table size)")
     hit_names: int = _option(10_000, DATA, "demo-hit draws from the first this many seeded names")
+    knee_answers: int = _option(
+        10_000, METHOD, "answers aimed for behind each deciding figure: the knee's windows over "
+        "the rounds, pooled (the results count them; fewer when the windows cannot hold them)",
+    )  # fmt: skip
+    pool_headroom: float = _option(
+        2.0, METHOD, "the pool rule (nox -s bench): a row's pool is the fastest service's "
+        f"reach (req/s) x a measured lookup (s) x this, rounded up, within {DEFAULT_POOL_SIZE} to "
+        f"{MAX_POOL_SIZE}",
+    )  # fmt: skip
 
     @property
     def per_user_rate(self) -> float:
@@ -120,25 +142,66 @@ class RunSettings:
     def criteria(self) -> Criteria:
         return Criteria(self.slo_ms, self.max_error_rate, self.min_achieved)
 
-    def expected_steps(self, *, first_round: bool) -> int:
+    def expected_steps(self, *, first_round: bool, later_round: bool | None = None) -> int:
         """The rate steps a search takes (``search.next_rate`` on a model service) to a typical
-        knee with these settings' resolution and step budget."""
+        knee with these settings' resolution and step budget (``steps``); ``first_round``: from
+        the probe, else from a knee, given (the first of its rounds) or an earlier round's."""
         knee = TYPICAL_KNEE if first_round else TYPICAL_DRIFT
-        model = SearchPlan(1000.0, first_round, self.resolution, self.max_steps, self.max_rate, 1)
+        later = not first_round if later_round is None else later_round
+        model = SearchPlan(
+            1000.0, first_round, self.resolution, self.steps(later), self.max_rate, 1
+        )
         steps: list[Outcome] = []
         while (rate := next_rate(model, steps)) is not None:
             steps.append(Outcome(rate, sustained=rate <= knee * 1000))
         return len(steps)
 
-    def estimate_seconds(self, searches: int) -> float:
-        """The measuring time of ``searches`` searches (each target x scenario) by arithmetic:
-        rounds x (probe + steps) x their windows."""
+    def steps(self, later_round: bool) -> int:
+        """The step budget of a search: ``knee_steps`` in a later round (from the earlier
+        rounds' knee), else ``max_steps`` (a knee given by an earlier run may lie further)."""
+        return min(self.max_steps, self.knee_steps) if later_round else self.max_steps
+
+    def probes(self, scenario: str, round_: int, *, hinted: bool) -> bool:
+        """Whether a search runs the saturation probe: where it has nowhere else to start (its
+        first round, unless the run was given its knee) and, for the tail near saturation, in
+        every round of the run's first scenario (``demo``: that question's rounds)."""
+        return not hinted and (round_ == 1 or scenario == self.scenarios[0])
+
+    def estimate_seconds(
+        self, targets: int, *, hinted: bool = False, calibrated: bool = False
+    ) -> float:
+        """The measuring time of this run over ``targets`` by arithmetic: the calibration (wrk,
+        unless ``calibrated`` already), then per target and scenario its rounds' probes and
+        rate steps (as many as ``expected_steps``); ``hinted``: every search starts from a knee
+        the run was given (no probe, no ladder), as later rounds do."""
         if self.rates:
-            return searches * self.repeats * len(self.rates) * (self.settle_s + self.window_s)
-        step = self.settle_s + self.window_s + STEP_OVERHEAD
-        probe = self.warmup_s + self.window_s + STEP_OVERHEAD
-        first, later = (self.expected_steps(first_round=f) for f in (True, False))
-        return searches * (self.repeats * probe + step * (first + later * (self.repeats - 1)))
+            steps = targets * len(self.scenarios) * self.repeats * len(self.rates)
+            return self.seconds_for(probes=0, steps=steps, calibrated=calibrated)
+        first = self.expected_steps(first_round=not hinted, later_round=False)
+        later = self.expected_steps(first_round=False)
+        rounds = range(1, self.repeats + 1)
+        probes = sum(self.probes(s, r, hinted=hinted) for s in self.scenarios for r in rounds)
+        steps = len(self.scenarios) * (first + later * (self.repeats - 1))
+        return self.seconds_for(
+            probes=targets * probes, steps=targets * steps, calibrated=calibrated
+        )
+
+    def seconds_for(self, *, probes: int, steps: int, calibrated: bool = False) -> float:
+        """What so many probes and rate steps take, and the calibration (wrk) unless done:
+        each its settling (or warm-up), its window and the generator's overhead."""
+        overhead = WRK_STEP_OVERHEAD if self.generator == "wrk" else STEP_OVERHEAD
+        seconds = probes * (self.warmup_s + self.window_s + overhead)
+        seconds += steps * (self.settle_s + self.window_s + overhead)
+        if self.generator == "wrk" and not calibrated:
+            seconds += len(CALIBRATION_RATES) * (self.window_s + overhead)
+        return seconds
+
+    def fitted_pool(self, reach_rps: float, lookup_ms: float) -> int:
+        """The pool rule, one for every row: Little's law (connections busy = rate x the time a
+        lookup holds one) at the rate the fastest service reaches, with ``pool_headroom`` for
+        bursts and for the driver's share of the hold, rounded up, within the bounds."""
+        busy = reach_rps * lookup_ms / 1000
+        return min(max(math.ceil(busy * self.pool_headroom), DEFAULT_POOL_SIZE), MAX_POOL_SIZE)
 
     def resolved(self) -> RunSettings:
         """These settings as measured: the paced users' rate made explicit."""
@@ -199,7 +262,9 @@ class Plan:
 
     ``watch``: other local process trees whose CPU each window records (the database, a proxy);
     ``labels``: the run's conditions, kept with each search; ``meta``: facts for the results'
-    environment.
+    environment; ``starts``: ``TARGET/SCENARIO`` -> a knee (req/s) from an earlier run, where
+    that search starts (no probe, no ladder); ``calibration``: an earlier run's calibration on
+    this machine (its results' ``calibration``), taken instead of calibrating again.
     """
 
     settings: RunSettings
@@ -207,6 +272,8 @@ class Plan:
     watch: dict[str, tuple[int, ...]] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     meta: dict[str, str] = field(default_factory=dict)
+    starts: dict[str, float] = field(default_factory=dict)
+    calibration: list[dict[str, Any]] = field(default_factory=list)
 
     def check(self) -> None:
         """Refuse a plan that cannot run (every message names the option to change)."""
@@ -233,6 +300,8 @@ class Plan:
             watch={name: tuple(pids) for name, pids in data["watch"].items()},
             labels=data["labels"],
             meta=data["meta"],
+            starts=data.get("starts", {}),
+            calibration=data.get("calibration", []),
         )
 
 

@@ -217,6 +217,9 @@ class Summary:
     cells: dict[tuple[Condition, str], Cell]
     stacks: dict[str, str]
     targets: list[str]
+    # The pool each row used where the bench fitted it to the row's latency (its rule:
+    # ``db_pool_rule=fitted``): such a row is the latency's, whatever its size.
+    fitted_pools: dict[Condition, int] = field(default_factory=dict)
 
     @classmethod
     def of(cls, runs: Sequence[RunResults]) -> Summary:
@@ -228,13 +231,17 @@ class Summary:
         }
         cells: dict[tuple[Condition, str], Cell] = {}
         targets: list[str] = []
+        fitted: dict[Condition, int] = {}
         for run in runs:
             allowances = {t.name: t.cpu_allowance for t in run.targets}
             local = {t.name for t in run.targets if t.cpu_source == "pids"}
             latency = _float(run.labels.get("db_latency_ms"))
             pool = _int(run.labels.get("db_pool_size"))
+            row_pool = run.labels.get("db_pool_rule") == "fitted"
             for found in run.searches:
-                condition = Condition(found.scenario, latency, pool)
+                condition = Condition(found.scenario, latency, None if row_pool else pool)
+                if row_pool and pool is not None:
+                    fitted[condition] = pool
                 key = (condition, found.target)
                 cell = cells.setdefault(
                     key, Cell(condition, found.target, stacks.get(found.target, "other"))
@@ -243,7 +250,7 @@ class Summary:
                 cell.rounds.append(Round(found, allowance, local=found.target in local))
                 if found.target not in targets:
                     targets.append(found.target)
-        return cls(list(runs), cells, stacks, targets)
+        return cls(list(runs), cells, stacks, targets, fitted)
 
     @property
     def conditions(self) -> list[Condition]:
