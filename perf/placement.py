@@ -7,14 +7,13 @@ import os
 
 import psutil
 
+from loadtest import cpu
+
 
 def split_cpus() -> tuple[set[int], set[int]]:
-    """Service cores and generator cores: half each (the services get the first half)."""
-    cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) < 2:
-        return set(cpus), set(cpus)  # nothing to split: both share the only core
-    half = len(cpus) // 2
-    return set(cpus[:half]), set(cpus[half:])
+    """Service cores and the load side's: loadtest's split (the services' half first)."""
+    services, load = cpu.split_cpus()
+    return set(services), set(load)
 
 
 def cpu_list(cpus: set[int]) -> str:

@@ -39,9 +39,6 @@ def busy_seconds(cpus: Collection[int] | None = None) -> float:
     return float(sum(t.user + t.nice + t.system + t.irq + t.softirq + t.steal for t in chosen))
 
 
-machine_busy_seconds = busy_seconds  # the runner's name for the whole machine's
-
-
 def tree_cpu(pids: Iterable[int]) -> dict[ProcessKey, float]:
     """CPU seconds so far of each process in the trees rooted at ``pids`` (e.g. a master and
     its workers); processes that are gone are skipped."""

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode
 
 from loadtest import calibration, openloop, search
-from loadtest.cpu import cpu_delta, machine_busy_seconds, parse_cpu_list, tree_cpu
+from loadtest.cpu import busy_seconds, cpu_delta, parse_cpu_list, tree_cpu
 from loadtest.names import first_names
 from loadtest.results import PROBE, RATE, Step
 from loadtest.settings import CALIBRATION_RATES
@@ -114,11 +114,11 @@ class Machine:
 
         def opened(_pid: int) -> None:
             meter.begin()
-            before.update(watched=_watched(watch), machine=machine_busy_seconds())
+            before.update(watched=_watched(watch), machine=busy_seconds())
             before["at"] = time.monotonic()
 
         def closed() -> None:
-            after.update(machine=machine_busy_seconds(), watched=_watched(watch))
+            after.update(machine=busy_seconds(), watched=_watched(watch))
             after.update(service=meter.end(), at=time.monotonic())
 
         window = offer(settings.window_s, on_start=opened, at_window_end=closed)

@@ -30,8 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import psutil
-
+from loadtest.cpu import busy_seconds
 from loadtest.latency import Histogram
 
 if TYPE_CHECKING:
@@ -213,14 +212,10 @@ def parse(output: str) -> Summary:
 
 
 def _busy(cpus: Collection[int] | None) -> dict[int, float] | None:
-    """Busy seconds so far of each of ``cpus`` (anything but idle and iowait)."""
+    """Busy seconds so far of each of ``cpus`` (``cpu.busy_seconds``'s definition)."""
     if not cpus:
         return None
-    per_cpu = psutil.cpu_times(percpu=True)
-    return {
-        cpu: sum(per_cpu[cpu]) - per_cpu[cpu].idle - getattr(per_cpu[cpu], "iowait", 0.0)
-        for cpu in cpus
-    }
+    return {cpu: busy_seconds([cpu]) for cpu in cpus}
 
 
 def _share(

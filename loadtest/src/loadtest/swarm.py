@@ -31,7 +31,7 @@ from locust.env import Environment
 from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, Runner
 
 from loadtest import search
-from loadtest.cpu import cpu_delta, generator_load, machine_busy_seconds, tree_cpu
+from loadtest.cpu import busy_seconds, cpu_delta, generator_load, tree_cpu
 from loadtest.latency import LatencyRecorder
 from loadtest.results import PROBE, RATE, Step
 from loadtest.scenarios import SCENARIOS, USER_CLASSES
@@ -137,11 +137,11 @@ class LocustSearcher(Searcher):
         generator_before = self.control.exchange(RESET)
         self.meter.begin()
         watched_before = {name: tree_cpu(pids) for name, pids in self.watch.items()}
-        machine_before = machine_busy_seconds()
+        machine_before = busy_seconds()
         opened = time.monotonic()
         gevent.sleep(self.settings.window_s)
         window = time.monotonic() - opened
-        machine_busy = machine_busy_seconds() - machine_before
+        machine_busy = busy_seconds() - machine_before
         watched = {n: cpu_delta(watched_before[n], tree_cpu(p)) for n, p in self.watch.items()}
         service_cpu = self.meter.end()
         generator_after = self.control.exchange(FLUSH)
