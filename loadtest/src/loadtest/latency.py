@@ -60,6 +60,9 @@ class Histogram:
             histogram.add_encoded(encoded)
         return histogram
 
+    def percentile_ms(self, percentile: float) -> float:
+        return float(self._hdr.get_value_at_percentile(percentile)) / 1000
+
     def summary(self) -> Latency:
         if not self.count:
             return Latency(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
