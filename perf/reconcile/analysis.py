@@ -12,6 +12,7 @@ both per core, medians over the rounds (``loadtest.summary.figure``). perf's lad
 from __future__ import annotations
 
 import json
+import statistics
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -113,12 +114,14 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Probe:
-    """One blog app's first answers and connections, the highest over the phases."""
+    """One blog app's first answers, bodies and connections over the phases."""
 
     target: str
     framework: str
-    first: dict[str, float]  # the first 64 concurrent /demo (Burst's fields)
-    warm: dict[str, float]  # the 64 after them
+    # The first 64 concurrent /demo of each start (Burst's fields, summed; "starts"), and the
+    # 64 after them.
+    first: dict[str, float]
+    warm: dict[str, float]
     sampled: int
     with_rows: int
     contract_rows: int
@@ -254,19 +257,36 @@ def _idle_ahead(rankings: Iterable[Ranking]) -> float | None:
 
 
 def _probes(blog: Path, frameworks: dict[str, str]) -> list[Probe]:
-    found: dict[str, dict[str, Any]] = {}
-    # In phase order (the first phase's first answers are the app's very first).
-    paths = sorted(blog.glob(PROBES.format("*")), key=lambda p: int(p.stem.split("-")[-1]))
-    for path in paths:
+    """Each app over every phase (each phase starts it afresh): its first and next answers
+    summed (requests, failed) with the slowest, its bodies summed, its most connections."""
+    phases: dict[str, list[dict[str, Any]]] = {}
+    for path in sorted(blog.glob(PROBES.format("*"))):
         for target, probe in json.loads(path.read_text())["apps"].items():
-            kept = found.setdefault(target, probe)
-            kept["connections_peak"] = max(
-                kept.get("connections_peak", -1), probe.get("connections_peak", -1)
-            )
+            phases.setdefault(target, []).append(probe)
     return [
-        Probe(target=t, framework=frameworks.get(t, t), **{k: p[k] for k in _PROBE_FIELDS})
-        for t, p in found.items()
+        Probe(
+            target=target,
+            framework=frameworks.get(target, target),
+            first=_bursts([p["first"] for p in found]),
+            warm=_bursts([p["warm"] for p in found]),
+            sampled=sum(p["sampled"] for p in found),
+            with_rows=sum(p["with_rows"] for p in found),
+            contract_rows=sum(p["contract_rows"] for p in found),
+            example=next((p["example"] for p in found if p["example"]), ""),
+            connections_peak=max(p.get("connections_peak", -1) for p in found),
+        )
+        for target, found in phases.items()
     ]
+
+
+def _bursts(bursts: Sequence[dict[str, float]]) -> dict[str, float]:
+    return {
+        "starts": len(bursts),
+        "requests": sum(b["requests"] for b in bursts),
+        "failed": sum(b["failed"] for b in bursts),
+        "median_ms": statistics.median(b["median_ms"] for b in bursts),
+        "slowest_ms": max(b["slowest_ms"] for b in bursts),
+    }
 
 
 _PROBE_FIELDS = (

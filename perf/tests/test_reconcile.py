@@ -181,11 +181,13 @@ def test_failures_and_first_answers_are_findings_with_figures(tmp_path: Path) ->
     text = "\n".join(markdown.render(reconcile(templates, folder, ladder=None)))
     assert "`blog-django` under `demo`: 14 of " in text
     assert "(HTTP 500 x 14)" in text
-    assert "| `blog-starlette` | 3 of 64 | 120 / 2,400 | 0 of 64 | 40 / 90 |" in text
+    # Two starts: the failures summed, the slowest of both.
+    assert "| `blog-starlette` | 2 | 6 of 128 | 120 / 2,400 | 0 of 128 | 40 / 90 |" in text
     assert "`blog-starlette` 71" in text  # the highest count over the phases
     assert "the templates' pools hold at most 10 per worker" in text
     assert (
-        "`blog-starlette` 5 of 900 carried rows, 0 of 5 with rows in the contract's shape" in text
+        "`blog-starlette` 10 of 1,800 carried rows, 0 of 10 with rows in the contract's shape"
+        in text
     )
 
 
