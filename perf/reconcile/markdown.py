@@ -138,11 +138,16 @@ def _metric(r: Reconciliation) -> list[str]:
     for ranking in r.rankings:
         sat, slo = (_order(ranking, m, blog=True) for m in (SATURATION, SLO))
         moved = "the same order" if sat == slo else "**the order moves**"
-        lines.append(
+        text = (
             f"{ranking.condition.describe()}: the blog's apps rank {sat} at saturation, {slo} "
-            f"at the SLO ({moved}); the templates {_order(ranking, SATURATION, blog=False)} and "
-            f"{_order(ranking, SLO, blog=False)}."
+            f"at the SLO ({moved})"
         )
+        if ranking.of(blog=False):
+            text += (
+                f"; the templates {_order(ranking, SATURATION, blog=False)} and "
+                f"{_order(ranking, SLO, blog=False)}"
+            )
+        lines.append(text + ".")
     return [" ".join(lines), ""]
 
 
