@@ -95,9 +95,7 @@ def _verdicts(r: Reconciliation) -> list[str]:
         (
             v.condition.describe(),
             " > ".join(f for f in v.claimed if f in v.found.frameworks),
-            _order(
-                next(x for x in r.rankings if x.condition == v.condition), SATURATION, blog=True
-            ),
+            _named(v.found),  # the apps the blog's test had (its idle test: three)
             f"**{v.reproduces}**",
         )
         for v in r.verdicts

@@ -106,6 +106,9 @@ def test_the_blogs_order_reproduces_when_its_apps_rank_as_it_said(tmp_path: Path
         "| `demo` | flask > starlette > fastapi > django | flask > starlette > fastapi > django"
         in text
     )
+    assert (
+        "| `idle` | starlette > fastapi > flask | starlette > fastapi > flask | **yes** |" in text
+    )
     assert "**1.15x** its Flask" in text  # Starlette 1,150 over Flask 1,000, idle
 
 
