@@ -92,14 +92,16 @@ class Ranking:
         return next((a for a in self.of(blog=blog) if a.framework == framework), None)
 
     def order(self, metric: str, *, blog: bool, among: Sequence[str] | None = None) -> Order:
-        """Frameworks by ``metric`` (``among``: only these)."""
+        """Frameworks by ``metric`` (``among``: only these); an app without a figure (no rate
+        sustained) last."""
         apps = [a for a in self.of(blog=blog) if among is None or a.framework in among]
         rated = [(a, f) for a in apps if (f := a.value(metric)) is not None]
         rated.sort(key=lambda pair: -pair[1].median)
         ties = tuple(
             (a.framework, b.framework) for (a, fa), (b, fb) in pairwise(rated) if fa.overlaps(fb)
         )
-        return Order(tuple(a.framework for a, _ in rated), ties)
+        unrated = [a for a in apps if a.value(metric) is None]
+        return Order(tuple(a.framework for a in [*(a for a, _ in rated), *unrated]), ties)
 
 
 @dataclass(frozen=True)

@@ -134,8 +134,14 @@ def _figures(r: Reconciliation) -> list[str]:
 def _metric(r: Reconciliation) -> list[str]:
     lines = ["**The metric (saturation vs the SLO).**"]
     for ranking in r.rankings:
-        sat, slo = (_order(ranking, m, blog=True) for m in (SATURATION, SLO))
-        moved = "the same order" if sat == slo else "**the order moves**"
+        saturated, at_slo = (ranking.order(m, blog=True) for m in (SATURATION, SLO))
+        sat, slo = _named(saturated), _named(at_slo)
+        if saturated.frameworks == at_slo.frameworks:
+            moved = "the same order"
+        elif at_slo.matches_within_noise(saturated.frameworks):
+            moved = "the same order within noise"
+        else:
+            moved = "**the order moves**"
         text = (
             f"{ranking.condition.describe()}: the blog's apps rank {sat} at saturation, {slo} "
             f"at the SLO ({moved})"

@@ -14,7 +14,7 @@ from loadtest.settings import Plan, RunSettings
 from loadtest.settings import Target as LoadTarget
 
 from perf.reconcile import markdown, run
-from perf.reconcile.analysis import reconcile
+from perf.reconcile.analysis import SLO, reconcile
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -33,7 +33,7 @@ IDLE = {"django": (1100, 1000), "flask": (1000, 900), "fastapi": (1100, 1000),
         "starlette": (1150, 1050)}  # fmt: skip
 
 
-def _set(doc: Doc, numbers: Mapping[str, tuple[float, float]], scenario: str) -> None:
+def _set(doc: Doc, numbers: Mapping[str, tuple[float, float | None]], scenario: str) -> None:
     for found in doc["searches"]:
         if found["scenario"] != scenario:
             continue
@@ -61,8 +61,8 @@ def _blog_doc(template: Doc) -> Doc:
 
 def write_run(
     tmp_path: Path,
-    blog: Mapping[str, tuple[float, float]] = BLOG,
-    idle: Mapping[str, tuple[float, float]] = IDLE,
+    blog: Mapping[str, tuple[float, float | None]] = BLOG,
+    idle: Mapping[str, tuple[float, float | None]] = IDLE,
     *,
     with_blog: bool = True,
 ) -> tuple[list[Path], Path]:
@@ -250,3 +250,10 @@ def test_the_blogs_plan_is_the_phases_with_its_apps_on_one_core() -> None:
     assert plan.watch == {"database": (2,)}
     assert plan.labels["db_latency_ms"] == "1"
     assert plan.settings.generator == "wrk"
+
+
+def test_an_app_that_sustained_no_rate_ranks_last_at_the_slo(tmp_path: Path) -> None:
+    templates, folder = write_run(tmp_path, blog={**BLOG, "flask": (900, None)})
+    demo = reconcile(templates, folder, ladder=None).rankings[0]
+    assert demo.condition.scenario == "demo"
+    assert demo.order(SLO, blog=True).frameworks == ("starlette", "fastapi", "django", "flask")
