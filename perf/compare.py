@@ -18,7 +18,10 @@ imports the kit (its image stands alone). Steps:
    ``python -m loadtest run PLAN``: wrk the generator, every service's process tree, the
    database and the proxy measured; the later phases start from the first phase's knees and
    take its calibration;
-4. ``python -m loadtest report`` over the results; print the report's path.
+4. ``python -m loadtest report`` over the results, with the section "Why the blog said
+   otherwise" (``perf/reconcile``: under ``--full`` the blog's four apps are measured after
+   each phase's templates, in its conditions; the default run leaves them out, for time);
+   print the report's path.
 
 The results are written to a temporary folder and moved under ``results/`` only once the run
 has finished: a run that fails leaves nothing there.
@@ -54,6 +57,8 @@ from contract.services import discover, run_with_login
 from perf.delay import ProxyProcess, injector_meta, lookup_ms
 from perf.placement import cpu_list, listener_pid, pin, split_cpus
 from perf.pool_rule import LEAD, Phase, first_knees, fit_pool
+from perf.reconcile import markdown as blog_section
+from perf.reconcile import run as blog
 from perf.staging import staged_results
 
 if TYPE_CHECKING:
@@ -61,6 +66,7 @@ if TYPE_CHECKING:
 
     from contract.database import Database
     from contract.services import RunningService, ServiceSpec
+    from perf.bench.targets import Target as PerfTarget
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "bench"
@@ -154,7 +160,8 @@ def parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Bench]:
     size.add_argument(
         "--full",
         action="store_true",
-        help="every scenario at every latency, and pools of 5, 10, 20, 50 at +1 and +5 ms",
+        help="every scenario at every latency, pools of 5, 10, 20, 50 at +1 and +5 ms, and the "
+        "blog's four apps (perf/reconcile/run.py)",
     )
     parser.add_argument(
         "--publish",
@@ -168,7 +175,10 @@ def parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Bench]:
         "--slo-ms", type=float, default=RunSettings.slo_ms, help="the p99 bound of a sustained step"
     )
     add_options(parser, ("pool_headroom",))  # the pool rule's, as `loadtest run` documents it
-    parser.add_argument("--service", action="append", help="measure only these (repeatable)")
+    parser.add_argument(
+        "--service", action="append",
+        help="measure only these (repeatable; with --full, blog-django etc. name the blog's apps)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=ROOT / "results", help="results root")
     args = parser.parse_args(argv)
     if args.publish and (args.quick or args.service or args.rows or args.repeats or args.window):
@@ -188,21 +198,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, plan = parse(argv)
     command = "nox -s bench" + (" -- " + " ".join(argv) if argv else "")
     service_cpus, generator_cpus = split_cpus()
-    specs = discover(args.service)
+    names, blog_apps = blog.select(args.service, full=args.full)
+    specs = discover(names) if names != [] else []
     started = time.monotonic()
-    estimate = plan.estimate_seconds(len(specs))
+    estimate = plan.estimate_seconds(len(specs)) + plan.settings.estimate_seconds(
+        sum(len(blog.theirs(p.db_latency_ms, p.pool_size is not None, p.scenarios))
+            for p in plan.phases) * len(blog_apps)
+    )  # fmt: skip
     settings = plan.settings
     say(
-        f"{len(specs)} services on CPU {cpu_list(service_cpus)}, the load generator on "
-        f"CPU {cpu_list(generator_cpus)}; {settings.rows:,} rows; {len(plan.phases)} phase(s) of "
-        f"{settings.repeats} round(s), {settings.window_s:g} s windows: about "
+        f"{len(specs)} services and {len(blog_apps)} of the blog's apps on CPU "
+        f"{cpu_list(service_cpus)}, the load generator on CPU {cpu_list(generator_cpus)}; "
+        f"{settings.rows:,} rows; {len(plan.phases)} phase(s) of {settings.repeats} round(s), "
+        f"{settings.window_s:g} s windows: about "
         f"{estimate / 60:.0f} min of measuring (by arithmetic), plus seeding and start-ups"
     )
     with staged_results(args.out) as staging:
         out = staging.path
         cpus = (service_cpus, generator_cpus)
-        results = _measure(plan, specs, out, command=command, cpus=cpus)
-        report = Path(loadtest("report", *map(str, results), "--out", str(out)))
+        results = _measure(plan, specs, out, command=command, cpus=cpus, blog_apps=blog_apps)
+        report = Path(loadtest("report", *map(str, results), "--out", str(out)) if results else
+                      out / "report.md")  # fmt: skip
+        blog_section.append(report, results, out / blog.FOLDER)
         problems = failed_searches([RunResults.read(path) for path in results])
         if problems:
             # Measured, but not a comparison to keep: show why, keep nothing under results/.
@@ -235,6 +252,7 @@ def _measure(
     *,
     command: str,
     cpus: tuple[set[int], set[int]],
+    blog_apps: Sequence[PerfTarget] = (),
 ) -> list[Path]:
     results: list[Path] = []
     with provide_database(prefix="bench") as database:
@@ -279,8 +297,14 @@ def _measure(
                     run = replace(run, labels=labels, starts=knees, calibration=calibration)
                     file = out / f"plan-{number}.json"
                     file.write_text(run.to_json())
-                    results.append(Path(loadtest("run", str(file), f"--out={out}")))
-                    if number == 1:
+                    if running:  # none in a run of the blog's apps alone
+                        results.append(Path(loadtest("run", str(file), f"--out={out}")))
+                    via = ("127.0.0.1", proxy.port) if proxied else None
+                    blog.measure_phase(
+                        blog_apps, number, run, database, via, out,
+                        lambda path: Path(loadtest("run", str(path), f"--out={path.parent}")),
+                    )  # fmt: skip
+                    if number == 1 and results:
                         first = RunResults.read(results[-1])
                         knees, calibration = first_knees(first), first.calibration
         finally:
@@ -329,7 +353,10 @@ def _publish(final: Path) -> None:
     for path in results:
         shutil.copy2(path, DOCS / path.name)
     published = [str(DOCS / path.name) for path in results]
-    loadtest("report", *published, "--out", str(DOCS), "--readme", str(README))
+    report = loadtest("report", *published, "--out", str(DOCS), "--readme", str(README))
+    if (final / blog.FOLDER).is_dir():
+        shutil.copytree(final / blog.FOLDER, DOCS / blog.FOLDER)
+    blog_section.append(Path(report), [Path(p) for p in published], DOCS / blog.FOLDER)
     say(f"published under {DOCS.relative_to(ROOT)}/ and in README.md")
 
 
