@@ -51,6 +51,7 @@ from loadtest.k8s import PodSelector
 from loadtest.settings import SCENARIOS, STEP_OVERHEAD, RunSettings
 
 from perf import compare as bench
+from perf.pool_rule import Phase
 
 LOCUST_VALUES = load_values(SUBCHARTS["locust"] / "values.yaml")
 README = CHART / "README.md"
@@ -69,6 +70,7 @@ SET_BY_THE_CHART = {
     "master-bind-port": "masterPort",
     "cpus": "the pod's CPU limit",
     "generator": "locust, the runner's default: the workers are locust's (wrk is one machine's)",
+    "pool-headroom": "each service's pool is its values' (config.dbPoolSize), fixed for the run",
     "seed": "the dataset ConfigMap, which the seed job loaded",
     "rows": "the dataset ConfigMap, which the seed job loaded",
     "meta": "run.meta, the stacks and the run's facts",
@@ -246,7 +248,7 @@ def test_the_readme_times_the_aks_run() -> None:
             resolution=float(given["resolution"]),
             max_steps=int(given["max-steps"]),
         ),
-        (bench.Phase(0, tuple(given["scenario"])),),
+        (Phase(0, tuple(given["scenario"])),),
     )
     typical = plan.estimate_seconds(len(enabled_services(AKS)))
     longest = longest_run(AKS)
