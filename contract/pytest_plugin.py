@@ -32,8 +32,9 @@ settings.register_profile("fuzz", max_examples=1500)
 settings.register_profile("fuzz-short", max_examples=100)
 # The xdist scope of the tests that take every selected target at once (no ``service_name``).
 ALL_TARGETS = "all-targets"
-# At most this many workers for `-n auto`: the groups mostly wait (on start-ups, timeouts and
-# held replies), so a few share 2 cores.
+# At most this many workers for `-n auto`: a target's tests mostly wait (on start-ups, timeouts
+# and held replies), so three share 2 cores; the tests that load the machine still overlap with
+# others' timing, within their relative bounds (`--maxprocesses 2` or `-n 0` for fewer).
 MAX_WORKERS = 3
 # A property test's pytest-timeout bound follows its budget (examples x targets): seconds per
 # request, room for a machine four times slower than this one's ~0.01 s (2026-12, 2 cores).
@@ -79,7 +80,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         )
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own (the machine's CPU count)
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # before xdist's own (the CPU count)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: a worker per scope (each target, and the side-by-side tests), at most
     MAX_WORKERS (``--maxprocesses`` sets fewer); one on DATABASE_URL's server, which workers
