@@ -258,11 +258,12 @@ def helm(session: nox.Session) -> None:
 def contract(session: nox.Session) -> None:
     """The HTTP contract against every service, as real servers on a real MySQL.
 
-    `nox -s contract -- --service flask` tests one; DATABASE_URL picks the server.
+    `nox -s contract -- --service flask` tests one; DATABASE_URL picks the server. The targets
+    run side by side, a worker each (contract/pytest_plugin.py; `-- -n 0`: one after another).
     """
     require(session, HEADERS, SERVER, WRK)
     session.install(*nox.project.dependency_groups(PYPROJECT, "contract"))
-    pytest_without_skips(session, *session.posargs)
+    pytest_without_skips(session, "-n", "auto", "--dist", "loadscope", *session.posargs)
 
 
 @nox.session(python=PYTHON, default=False)

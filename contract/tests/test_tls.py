@@ -86,11 +86,17 @@ def test_verify_ca_accepts_a_certificate_for_another_host(
     """VERIFY_CA checks the chain only: the host the certificate names does not matter."""
     tls = _tls(database)
     options = {"ssl-mode": "VERIFY_CA", "ssl-ca": str(tls.ca)}
+    # Started once it lives, not once it is ready: a target that refuses the certificate then
+    # fails here at its first lookup, not after the kit's minute of waiting for /readyz.
     deployed = deployer.deployed(
-        service_name, require_tls=True, url_options=options, proxy_host=UNNAMED_HOST
-    )
+        service_name, wait_path="/healthz", require_tls=True, url_options=options,
+        proxy_host=UNNAMED_HOST,
+    )  # fmt: skip
     with deployed as fresh, fresh.client() as client:
-        assert client.get(demo_path(NAME)).status_code == 200
+        response = client.get(demo_path(NAME))
+        assert response.status_code == 200, response.text
+        assert response.json() == database.lookup(NAME)
+        assert client.get("/readyz").status_code == 200
 
 
 def test_no_tls_asked_works_against_a_server_that_offers_it(
