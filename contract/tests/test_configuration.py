@@ -32,6 +32,11 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
         {"DATABASE_URL": URL + "?ssl-mode=DISABLED&ssl-ca={ca}"},
     ),
     "url-ssl-ca-alone": ("DATABASE_URL", {"DATABASE_URL": URL + "?ssl-ca={ca}"}),
+    # An option without a value is a typo, not "no TLS" (URL parsers that drop blank values
+    # would read it so).
+    "url-ssl-mode-blank": ("DATABASE_URL", {"DATABASE_URL": URL + "?ssl-mode="}),
+    "url-ssl-mode-bare": ("DATABASE_URL", {"DATABASE_URL": URL + "?ssl-mode"}),
+    "url-ssl-ca-blank": ("DATABASE_URL", {"DATABASE_URL": URL + "?ssl-mode=VERIFY_CA&ssl-ca="}),
     "worker-model-bogus": ("WORKER_MODEL", {"WORKER_MODEL": "bogus"}),
     "pool-size-0": ("DB_POOL_SIZE", {"DB_POOL_SIZE": "0"}),
 }

@@ -64,8 +64,10 @@ def tls_context(mode: str, ca: str | None) -> ssl.SSLContext | None:
         if ca is not None:
             raise ValueError("ssl-ca needs an ssl-mode other than DISABLED")
         return None
+    if ca == "":
+        raise ValueError("ssl-ca is empty: name a PEM file, or leave it out for the system's CAs")
     try:
-        context = ssl.create_default_context(cafile=ca or None)  # no ssl-ca: the system's CAs
+        context = ssl.create_default_context(cafile=ca)  # no ssl-ca: the system's CAs
     except (OSError, ssl.SSLError) as error:
         raise ValueError(f"ssl-ca is not a readable PEM file of certificates ({error})") from None
     context.check_hostname = mode == "VERIFY_IDENTITY"

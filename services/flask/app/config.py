@@ -10,6 +10,7 @@ import math
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -67,16 +68,21 @@ def database_url(value: str) -> tuple[URL, dict[str, Any]]:
         raise ConfigError(f"DATABASE_URL: must be {form}")
     if not 0 < port <= 65535:
         raise ConfigError("DATABASE_URL: the port must be from 1 to 65535")
-    options = url.query
-    if set(options) - {"ssl-mode", "ssl-ca"} or any(isinstance(v, tuple) for v in options.values()):
+    # Read here, not from url.query: make_url drops an option without a value, so a blank
+    # "?ssl-mode=" would read as no TLS.
+    pairs = parse_qsl(urlsplit(value).query, keep_blank_values=True)
+    options = dict(pairs)
+    if set(options) - {"ssl-mode", "ssl-ca"} or len(options) < len(pairs):
         raise ConfigError("DATABASE_URL: the only options are ssl-mode and ssl-ca, once each")
-    mode = str(options.get("ssl-mode", "DISABLED")).upper()
+    mode = options.get("ssl-mode", "DISABLED").upper()
     if mode not in SSL_MODES:
         raise ConfigError(f"DATABASE_URL: ssl-mode must be one of {', '.join(SSL_MODES)}")
     ssl: dict[str, Any] = {"ssl_mode": mode}
     if "ssl-ca" in options:
         if mode == "DISABLED":
             raise ConfigError("DATABASE_URL: ssl-ca needs an ssl-mode other than DISABLED")
+        if not options["ssl-ca"]:
+            raise ConfigError("DATABASE_URL: ssl-ca must name a PEM file")
         ssl["ssl"] = {"ca": options["ssl-ca"]}
     return url.set(drivername="mysql+mysqldb", port=port, query={}), ssl
 
