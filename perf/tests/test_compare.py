@@ -88,14 +88,14 @@ def test_the_pool_rule_is_littles_law_with_headroom_within_bounds() -> None:
     knees = {"a/demo": 1200.0, "b/demo": 700.0, "a/idle": 9000.0}  # the rule reads demo's
     at = {ms: pool_rule.fit_pool(settings, pool_rule.Phase(ms, ("demo",)), knees, ms + 0.3)
           for ms in (0, 1, 5)}  # fmt: skip
-    assert at[0].size == DEFAULT_POOL_SIZE  # 1,200 x 0.3 ms x 2 = 0.7: the lower bound
-    assert at[5].size == math.ceil(1200 * 5.3 / 1000 * settings.pool_headroom)  # 13
+    assert at[0].size == DEFAULT_POOL_SIZE  # 1,200 x 0.3 ms x 4 = 1.4: the lower bound
+    assert at[5].size == math.ceil(1200 * 5.3 / 1000 * settings.pool_headroom)  # 26
     assert at[5].reach_rps == 1200
     assert pool_rule.fit_pool(settings, pool_rule.Phase(5, ("demo",)), {}, 5.3).size == 10
     assert pool_rule.fit_pool(settings, pool_rule.Phase(5, ("demo",), 50), knees, 5.3).size == 50
     assert settings.fitted_pool(100_000, 50) == MAX_POOL_SIZE
     labels = at[5].labels()
-    assert (labels["db_pool_size"], labels["db_pool_rule"]) == ("13", "fitted")
+    assert (labels["db_pool_size"], labels["db_pool_rule"]) == ("26", "fitted")
 
 
 @pytest.fixture
@@ -152,11 +152,11 @@ def test_the_services_restart_when_the_pool_or_the_path_changes(
     fake_bench: list[tuple[str, Any]],
 ) -> None:
     starts = [given for event, given in fake_bench if event == "start"]
-    # +0 ms: the lower bound, no proxy in the path; +1 ms: 1,500 x 1.3 ms x 2 = 3.9, still
-    # 10, through the proxy (a restart for the path); +5 ms: 1,500 x 5.3 ms x 2 = 15.9: 16.
-    assert starts == [(10, None), (10, 9), (16, 9)]
+    # +0 ms: the lower bound, no proxy in the path; +1 ms: 1,500 x 1.3 ms x 4 = 7.8, still
+    # 10, through the proxy (a restart for the path); +5 ms: 1,500 x 5.3 ms x 4 = 31.8: 32.
+    assert starts == [(10, None), (10, 9), (32, 9)]
     plans = [plan for event, plan in fake_bench if event == "run"]
-    assert [p.labels["db_pool_size"] for p in plans] == ["10", "10", "16"]
+    assert [p.labels["db_pool_size"] for p in plans] == ["10", "10", "32"]
     assert {p.labels["db_pool_rule"] for p in plans} == {"fitted"}
     # The later phases start from the first phase's knees, with its calibration.
     assert [p.starts for p in plans] == [{}, {"s/demo": 1500.0}, {"s/demo": 1500.0}]
