@@ -3,7 +3,8 @@ method and the environment, each straight from the results files."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
 from loadtest.analysis import Analysis, step_marks
 from loadtest.markdown import CONTENDED, GENERATOR_BOUND, table
@@ -171,7 +172,8 @@ def instrument(runs: Sequence[RunResults]) -> list[str]:
         lines.append(
             f"- `{run.started_at}`: {generator}, latency {LATENCY_MEANS.get(generator, '?')}."
         )
-        injector = {k.removeprefix("injector."): v for k, v in run.labels.items()
+        # The bench notes the proxy's cost among the run's facts (`--meta`: the environment).
+        injector = {k.removeprefix("injector."): v for k, v in run.environment.items()
                     if k.startswith("injector.")}  # fmt: skip
         if injector:
             lines.append(
@@ -186,7 +188,13 @@ def instrument(runs: Sequence[RunResults]) -> list[str]:
                 + "; ".join(f"{mark} x {n}" for mark, n in marks)
                 + "."
             )
-    points = [(run.started_at, p) for run in runs for p in run.calibration]
+    # A later phase reuses the first's calibration (the same load side): each shown once.
+    seen: set[str] = set()
+    points: list[tuple[str, dict[str, Any]]] = []
+    for run in runs:
+        if (key := json.dumps(run.calibration, sort_keys=True)) not in seen:
+            seen.add(key)
+            points += [(run.started_at, p) for p in run.calibration]
     if points:
         rows = [
             [
