@@ -65,6 +65,23 @@ def test_later_rounds_need_few_steps_near_the_earlier_capacity(drift: float) -> 
     assert len(steps) <= (3 if 0.95 <= drift <= 1.05 else 7)
 
 
+def test_a_later_round_from_a_low_knee_goes_on_until_it_brackets() -> None:
+    """Three steps from a knee found low (a pause in round 1) would end in a lower bound; the
+    search goes on, up to the first round's budget, until a rate fails."""
+    plan = make_plan(start=1800, first_round=False, max_steps=3, unbracketed_steps=12,
+                     quantum=QUANTUM)  # fmt: skip
+    steps, found, limit = run(plan, knee=3100)
+    assert limit == "service"
+    assert found is not None
+    assert found <= 3100 < found * 1.05 + QUANTUM or len(steps) > 3
+    assert any(not s.sustained for s in steps)  # bracketed: not a lower bound
+    assert not capacity(steps, max_rate=plan.max_rate, quantum=QUANTUM).lower_bound
+    # Bracketed within the small budget, it stops there.
+    near = make_plan(start=1500, first_round=False, max_steps=3, unbracketed_steps=12,
+                     quantum=QUANTUM)  # fmt: skip
+    assert len(run(near, knee=1480)[0]) <= 3
+
+
 def test_a_generator_bound_failure_makes_the_capacity_a_lower_bound() -> None:
     plan = make_plan(start=2000, first_round=True, quantum=QUANTUM)
     steps, found, limit = run(plan, knee=5000, generator_limit=2400)

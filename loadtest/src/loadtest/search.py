@@ -79,13 +79,17 @@ class Plan:
     max_steps: int
     max_rate: float
     quantum: float  # one paced user's rate: offered rates are whole numbers of users
+    # A search not yet bracketed may go on to this many steps: a later round's small budget
+    # (``knee_steps``) must not end in a lower bound when the earlier knee was low.
+    unbracketed_steps: int = 0
 
 
 def next_rate(plan: Plan, steps: Sequence[Outcome]) -> float | None:  # noqa: PLR0911
     """The next offered rate to try, or None when the search is done."""
-    if len(steps) >= plan.max_steps:
-        return None
     low, high = bracket(steps)
+    bracketed = low is not None and high is not None
+    if len(steps) >= (plan.max_steps if bracketed else max(plan.max_steps, plan.unbracketed_steps)):
+        return None
     if low is not None and high is not None:
         if high <= low * (1 + plan.resolution):
             return None

@@ -57,6 +57,7 @@ class Searcher:
                     first_round=start is None,
                     resolution=settings.resolution,
                     max_steps=settings.steps(bool(earlier)),
+                    unbracketed_steps=settings.max_steps,
                     max_rate=settings.max_rate,
                     quantum=quantum,
                 )

@@ -91,7 +91,8 @@ class RunSettings:
     knee_steps: int = _option(
         3, METHOD, "offered rates at most of a search that starts from a knee (later rounds, a "
         "knee given by an earlier run): the knee, one step beside it, one more; a round whose "
-        "knee moved further ends coarser, its range shows it",
+        "knee moved further ends coarser, its range shows it, and one not yet bracketed goes on "
+        "up to --max-steps",
     )  # fmt: skip
     max_rate: float = _option(100_000.0, METHOD, "the search never offers more requests/s")
     rates: tuple[float, ...] = _option(
