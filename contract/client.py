@@ -30,13 +30,20 @@ class Answer:
     seconds: float
 
 
-async def _burst(base_url: str, paths: Sequence[str], timeout: float) -> list[Answer]:
+async def _burst(
+    base_url: str, paths: Sequence[str], timeout: float, *, raise_errors: bool
+) -> list[Answer]:
     limits = httpx.Limits(max_connections=len(paths), max_keepalive_connections=len(paths))
     async with httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits) as client:
 
         async def one(path: str) -> Answer:
             started = time.perf_counter()
-            response = await client.get(path)
+            try:
+                response = await client.get(path)
+            except httpx.HTTPError:
+                if raise_errors:
+                    raise
+                return Answer(0, "", b"", time.perf_counter() - started)
             return Answer(
                 response.status_code,
                 response.headers.get("content-type", ""),
@@ -47,9 +54,12 @@ async def _burst(base_url: str, paths: Sequence[str], timeout: float) -> list[An
         return list(await asyncio.gather(*(one(path) for path in paths)))
 
 
-def burst(base_url: str, paths: Sequence[str], timeout: float = 30.0) -> list[Answer]:
-    """Send every request at once (one connection each); answers in request order."""
-    return asyncio.run(_burst(base_url, paths, timeout))
+def burst(
+    base_url: str, paths: Sequence[str], timeout: float = 30.0, *, raise_errors: bool = True
+) -> list[Answer]:
+    """Send every request at once (one connection each); answers in request order. With
+    ``raise_errors`` off, a request that got no answer (timeout, reset) is status 0."""
+    return asyncio.run(_burst(base_url, paths, timeout, raise_errors=raise_errors))
 
 
 def exchange(address: tuple[str, int], data: bytes, timeout: float = 10.0) -> bytes:

@@ -21,7 +21,6 @@ file says which template each app corresponds to: ``blog.<target>`` in its envir
 
 from __future__ import annotations
 
-import asyncio
 import json
 import statistics
 import time
@@ -33,6 +32,7 @@ import httpx
 from loadtest.settings import Plan
 from loadtest.settings import Target as LoadTarget
 
+from contract.client import burst as kit_burst
 from contract.peak import ConnectionPeak
 from contract.services import run_with_login
 from perf.bench.checks import rows_shape_ok
@@ -87,25 +87,12 @@ class Bodies:
     example: str
 
 
-def burst(url: str, count: int = BURST) -> Burst:
-    """``count`` concurrent GETs of ``url``, each on a connection of its own."""
-
-    async def one(client: httpx.AsyncClient) -> tuple[bool, float]:
-        started = time.perf_counter()
-        try:
-            ok = (await client.get(url)).status_code == 200
-        except httpx.HTTPError:
-            ok = False
-        return ok, (time.perf_counter() - started) * 1000
-
-    async def every() -> list[tuple[bool, float]]:
-        limits = httpx.Limits(max_connections=count)
-        async with httpx.AsyncClient(timeout=TIMEOUT_S, limits=limits) as client:
-            return await asyncio.gather(*(one(client) for _ in range(count)))
-
-    outcomes = asyncio.run(every())
-    times = [ms for _, ms in outcomes]
-    failed = sum(not ok for ok, _ in outcomes)
+def burst(base_url: str, count: int = BURST) -> Burst:
+    """``count`` concurrent GETs of ``/demo``, each on a connection of its own (the kit's
+    burst, a request without an answer counted as failed)."""
+    answers = kit_burst(base_url, ["/demo"] * count, TIMEOUT_S, raise_errors=False)
+    times = [answer.seconds * 1000 for answer in answers]
+    failed = sum(answer.status != 200 for answer in answers)
     return Burst(count, failed, round(statistics.median(times), 1), round(max(times), 1))
 
 
@@ -160,7 +147,7 @@ def measure_phase(  # noqa: PLR0917
                 )
             )  # fmt: skip
             running.append((app, service, login.user))
-            first, warm = burst(service.url + "/demo"), burst(service.url + "/demo")
+            first, warm = burst(service.url), burst(service.url)
             bodies = sample_bodies(service.url + "/demo")
             probes[app.name] = {"first": asdict(first), "warm": asdict(warm), **asdict(bodies)}
         plan = blog_plan(base, [(app, service.url, service.pid) for app, service, _ in running])
