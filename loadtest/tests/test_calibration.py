@@ -114,6 +114,37 @@ def test_the_calibration_used_is_the_next_rate_up() -> None:
     assert marks(_window(offered=400), calibrated, slo_ms=50) == []
 
 
+@pytest.mark.parametrize("stuttering", [1, calibration.TRIES])
+def test_a_distorted_calibration_window_is_measured_again(stuttering: int) -> None:
+    """A generator frozen in one window (a pause elsewhere) is measured again and not held
+    against the run; frozen in every window, the point stays distorted and marks the steps."""
+    stop = threading.Event()
+    windows: list[int] = []
+    threads: list[threading.Thread] = []
+
+    def started(pid: int) -> None:
+        windows.append(pid)
+        if len(windows) <= stuttering:
+            threads.append(threading.Thread(target=_stutter, args=(pid, stop), daemon=True))
+            threads[-1].start()
+
+    try:
+        (point,) = calibration.calibrate_generator(
+            [300], cpus=None, target_cpus=None, window=1.0, on_start=started
+        )
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    step = _window(offered=300)
+    if stuttering < calibration.TRIES:
+        assert len(windows) == stuttering + 1
+        assert marks(step, Calibration((point,)), slo_ms=SLO_MS) == []
+    else:
+        assert len(windows) == calibration.TRIES
+        assert marks(step, Calibration((point,)), slo_ms=SLO_MS) != []
+
+
 def test_calibrating_measures_the_generator_against_no_work() -> None:
     (point,) = calibration.calibrate_generator([400], cpus=None, target_cpus=None, window=1.0)
     assert point.achieved_rps == pytest.approx(400, rel=0.02)
