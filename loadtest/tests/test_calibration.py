@@ -98,8 +98,9 @@ def test_a_clean_step_has_no_mark_and_others_on_the_machine_do() -> None:
     quiet = Calibration((Point(1000, 1000, 0.2, 2.0, 30.0, 0.0, 0.0, 0.3),))
     step = _window(offered=800, load_cpus_busy=0.5)
     assert marks(step, quiet, slo_ms=SLO_MS) == []
-    assert marks(step, quiet, slo_ms=SLO_MS, others_cores=0.3) == [
-        "other processes took 0.30 cores"
+    assert marks(step, quiet, slo_ms=SLO_MS, others_cores=0.3) == ["other work took 0.30 cores"]
+    assert marks(step, quiet, slo_ms=SLO_MS, others_cores=0.3, stolen_cores=0.2) == [
+        "other work took 0.30 cores, the hypervisor's share 0.20"
     ]
 
 

@@ -14,8 +14,8 @@
   of scheduling slack of a few ms per 20 ms, under the SLO's tenth); when over 1 % of the
   sends were late by over a tenth of the SLO, in the step or in the generator's calibration (a
   frozen or starved generator sends late, and its latency, taken from the write, misses the
-  wait: the p99 may miss a tenth of the SLO); or when other processes took over a quarter of a
-  core.
+  wait: the p99 may miss a tenth of the SLO); or when other work took over a quarter of a core
+  (other processes, or a shared host's hypervisor: its steal is named in the mark).
 
 ``python -m loadtest.calibration [PORT]`` serves the no-work target (it prints its port).
 """
@@ -99,6 +99,7 @@ def marks(
     *,
     slo_ms: float,
     others_cores: float | None = None,
+    stolen_cores: float = 0.0,
     failed_on_latency: bool = False,
 ) -> list[str]:
     """Why this step measured the instrument too; empty when nothing says so.
@@ -123,7 +124,10 @@ def marks(
             f"(its {window.connections} connections all busy, or the generator held up)"
         )
     if others_cores is not None and others_cores > OTHERS_LIMIT:
-        found.append(f"other processes took {others_cores:.2f} cores")
+        found.append(
+            f"other work took {others_cores:.2f} cores"
+            + (f", the hypervisor's share {stolen_cores:.2f}" if stolen_cores >= 0.01 else "")
+        )
     return found
 
 

@@ -39,6 +39,12 @@ def busy_seconds(cpus: Collection[int] | None = None) -> float:
     return float(sum(t.user + t.nice + t.system + t.irq + t.softirq + t.steal for t in chosen))
 
 
+def stolen_seconds() -> float:
+    """CPU seconds the hypervisor took from this machine so far (counted in ``busy_seconds``):
+    on a shared host it rises with our own load, and the services wait meanwhile."""
+    return float(psutil.cpu_times().steal)
+
+
 def tree_cpu(pids: Iterable[int]) -> dict[ProcessKey, float]:
     """CPU seconds so far of each process in the trees rooted at ``pids`` (e.g. a master and
     its workers); processes that are gone are skipped."""

@@ -22,8 +22,9 @@ MARKS = (
     f"{GENERATOR_BOUND} a lower bound: in some round the load generator, not the service, was "
     "the limit (or the search ended before an offered rate failed); for a saturation probe, the "
     "service was not saturated. "
-    f"{CONTENDED} contended: other processes on the machine used more than a quarter of a core "
-    "during a deciding window, besides the service, the watched processes and the generator; "
+    f"{CONTENDED} contended: other work (processes, or a shared host's hypervisor) took more than "
+    "a quarter of a core during a deciding window, besides the service, the watched processes "
+    "and the generator; "
     "do not rank on it."
 )
 

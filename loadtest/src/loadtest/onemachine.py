@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode
 
 from loadtest import calibration, openloop, search
-from loadtest.cpu import busy_seconds, cpu_delta, parse_cpu_list, tree_cpu
+from loadtest.cpu import busy_seconds, cpu_delta, parse_cpu_list, stolen_seconds, tree_cpu
 from loadtest.names import first_names
 from loadtest.results import PROBE, RATE, Step
 from loadtest.settings import CALIBRATION_RATES
@@ -114,11 +114,11 @@ class Machine:
 
         def opened(_pid: int) -> None:
             meter.begin()
-            before.update(watched=_watched(watch), machine=busy_seconds())
+            before.update(watched=_watched(watch), machine=busy_seconds(), stolen=stolen_seconds())
             before["at"] = time.monotonic()
 
         def closed() -> None:
-            after.update(machine=busy_seconds(), watched=_watched(watch))
+            after.update(machine=busy_seconds(), stolen=stolen_seconds(), watched=_watched(watch))
             after.update(service=meter.end(), at=time.monotonic())
 
         window = offer(settings.window_s, on_start=opened, at_window_end=closed)
@@ -140,6 +140,7 @@ class Machine:
         machine = (after["machine"] - before["machine"]) / seconds
         ours = (service or 0.0) + sum(watched.values()) + window.generator_cpu_s
         others = machine - ours / seconds if service is not None else None
+        stolen = (after["stolen"] - before["stolen"]) / seconds
         latency = window.histogram.summary()
         reasons: list[str] = []
         marks: list[str] = []
@@ -157,6 +158,7 @@ class Machine:
                 self.calibration,
                 slo_ms=settings.slo_ms,
                 others_cores=others,
+                stolen_cores=stolen,
                 failed_on_latency=search.breaks_slo(settings.criteria, latency.p99),
             )
         utilisation = window.generator_cpu_s / seconds
