@@ -313,8 +313,12 @@ def bench(session: nox.Session) -> None:
     """
     require(session, HEADERS, SERVER, WRK)
     install_loadtest(session)
-    # The glue imports the kit (contract/) from the repository root; the package never does.
-    session.run("python", "-m", "perf.compare", *session.posargs, env={"PYTHONPATH": str(ROOT)})
+    # The glue imports the kit (contract/) from the repository root; the package never does. On
+    # Ctrl-C it stops what it started and removes its files: give it the time, as `perf` does.
+    session.run(
+        "python", "-m", "perf.compare", *session.posargs,
+        env={"PYTHONPATH": str(ROOT)}, interrupt_timeout=120, terminate_timeout=30,
+    )  # fmt: skip
 
 
 @nox.session(python=PYTHON, default=False)

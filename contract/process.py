@@ -35,11 +35,13 @@ def tail(log: Path, lines: int = 40) -> str:
         return f"(no log at {log})"
 
 
-def stop_group(process: subprocess.Popen[bytes], timeout: float) -> int:
-    """SIGTERM ``process``'s whole group (started with ``start_new_session``), as Kubernetes
-    would; SIGKILL after ``timeout`` s. Its exit code."""
+def stop_group(
+    process: subprocess.Popen[bytes], timeout: float, signum: int = signal.SIGTERM
+) -> int:
+    """``signum`` (SIGTERM, as Kubernetes would send) to ``process``'s whole group (started with
+    ``start_new_session``); SIGKILL after ``timeout`` s. Its exit code."""
     if process.poll() is None:
-        _signal_group(process, signal.SIGTERM)
+        _signal_group(process, signum)
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -24,7 +24,8 @@ imports the kit (its image stands alone). Steps:
    print the report's path.
 
 The results are written to a temporary folder and moved under ``results/`` only once the run
-has finished: a run that fails leaves nothing there.
+has finished: a run that fails leaves nothing there. Interrupted (Ctrl-C, SIGTERM), it stops
+every process it started and removes its files first.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -52,6 +54,7 @@ from loadtest.settings import (
 )
 
 from contract.database import provide_database
+from contract.process import stop_group
 from contract.seeding import seed_rows
 from contract.services import discover, run_with_login
 from perf.delay import ProxyProcess, injector_meta, lookup_ms
@@ -74,6 +77,7 @@ README = ROOT / "README.md"
 # The question the project answers: which concurrency model each target stands for.
 STACKS = {spec.name: spec.model for spec in discover()}
 COMMAND_TIMEOUT = 3600  # seconds for one `loadtest run`; the plans below need a fraction of it
+STOP_TIMEOUT = 30  # seconds an interrupted `loadtest` has to clean up before it is killed
 
 
 @dataclass(frozen=True)
@@ -114,16 +118,23 @@ FULL = Bench(
 
 
 def loadtest(*args: str, env: dict[str, str] | None = None) -> str:
-    """Run ``python -m loadtest ARGS``, its progress on our stderr; return its stdout."""
-    result = subprocess.run(
-        [sys.executable, "-m", "loadtest", *args],
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        text=True,
-        timeout=COMMAND_TIMEOUT,
-        check=True,
-    )
-    return result.stdout.strip()
+    """Run ``python -m loadtest ARGS``, its progress on our stderr; return its stdout.
+
+    In a process group of its own, which an interruption stops as a whole by SIGINT: loadtest
+    then stops wrk and its calibration target and removes its files, as on Ctrl-C.
+    """
+    command = [sys.executable, "-m", "loadtest", *args]
+    environ = {**os.environ, **(env or {})}
+    with subprocess.Popen(
+        command, env=environ, stdout=subprocess.PIPE, start_new_session=True
+    ) as process:
+        try:
+            output: bytes = process.communicate(timeout=COMMAND_TIMEOUT)[0]
+        finally:
+            stop_group(process, STOP_TIMEOUT, signal.SIGINT)  # nothing to do once it has exited
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, command, output)
+    return output.decode().strip()
 
 
 @contextmanager
@@ -361,7 +372,15 @@ def _publish(final: Path) -> None:
 
 
 if __name__ == "__main__":
+    # SIGTERM (nox after its interrupt_timeout, a CI job's timeout) unwinds as Ctrl-C does, every
+    # `with` stopping what it started. SIGINT set too: a job a script starts in the background
+    # inherits it ignored, and would go on.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.default_int_handler)
     try:
         sys.exit(main(sys.argv[1:]))
     except FailedRunError:
         sys.exit(1)
+    except KeyboardInterrupt:
+        say("interrupted: every process the run started stopped, its files removed, nothing kept")
+        sys.exit(130)

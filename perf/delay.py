@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import random
+import signal
 import statistics
 import time
 from dataclasses import asdict, replace
@@ -56,6 +57,8 @@ def lookup_ms(database: Database, proxy: ProxyProcess | None) -> float:
 
 def _serve_proxy(upstream: tuple[str, int], commands: Connection) -> None:
     """The child process: a DelayProxy whose delay the parent sets (seconds; None stops it)."""
+    # Ctrl-C reaches this process too: the parent, interrupted, stops it (None), not the signal.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     proxy = DelayProxy(*upstream)
     commands.send(proxy.port)
     try:
