@@ -30,6 +30,7 @@ from contract.mysqld import ThrowawayServer, TlsFiles, throwaway_server
 SCHEMA = files("loadtest").joinpath("schema.sql")
 LOOKUP = "SELECT id, name, create_time, update_time FROM demo_data WHERE name = %s ORDER BY id"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+TIMESTAMPS = ("create_time", "update_time")
 ER_NO_SUCH_THREAD = 1094
 
 Row = dict[str, Any]
@@ -44,10 +45,6 @@ class ServerAddress:
     user: str
     password: str = ""
 
-    @classmethod
-    def from_url(cls, url: str) -> ServerAddress:
-        return cls(**server_params(url))
-
     def url(self, database: str, **options: str) -> str:
         """A ``mysql://`` URL for ``database``, as the services expect it; ``options`` are its
         query (``ssl_mode="VERIFY_CA"`` gives ``?ssl-mode=VERIFY_CA``)."""
@@ -55,9 +52,8 @@ class ServerAddress:
         secret = quote(self.password, safe="")
         credentials = f"{login}:{secret}" if secret else login
         query = urlencode({key.replace("_", "-"): value for key, value in options.items()})
-        return f"mysql://{credentials}@{self.host}:{self.port}/{database}" + (
-            f"?{query}" if query else ""
-        )
+        url = f"mysql://{credentials}@{self.host}:{self.port}/{database}"
+        return f"{url}?{query}" if query else url
 
     def connect(self, database: str | None = None, **kwargs: Any) -> pymysql.Connection[Any]:
         return pymysql.connect(
@@ -114,9 +110,8 @@ class Database:
         ``reader.url(database.name)`` is the URL a service gets. ``require_tls``: the server
         refuses the login over a plaintext connection (``REQUIRE SSL``).
         """
-        return self._create_user(
-            prefix, [f"SELECT ON `{self.name}`.`demo_data`"], password, require_tls=require_tls
-        )
+        grants = [f"SELECT ON `{self.name}`.`demo_data`"]
+        return self._create_user(prefix, grants, password, " REQUIRE SSL" if require_tls else "")
 
     def create_owner(self, prefix: str) -> ServerAddress:
         """Create a login with every privilege on this database, plus PROCESS, and return it.
@@ -126,16 +121,10 @@ class Database:
         return self._create_user(prefix, [f"ALL PRIVILEGES ON `{self.name}`.*", "PROCESS ON *.*"])
 
     def _create_user(
-        self,
-        prefix: str,
-        grants: Sequence[str],
-        password: str | None = None,
-        *,
-        require_tls: bool = False,
+        self, prefix: str, grants: Sequence[str], password: str | None = None, require: str = ""
     ) -> ServerAddress:
         user = f"{prefix[:16]}_{secrets.token_hex(4)}"
         password = secrets.token_urlsafe(12) if password is None else password
-        require = " REQUIRE SSL" if require_tls else ""
         with self.connect() as conn, conn.cursor() as cursor:
             cursor.execute(f"CREATE USER %s@'%%' IDENTIFIED BY %s{require}", (user, password))
             for grant in grants:
@@ -225,30 +214,17 @@ class Database:
     def lookup(self, name: str) -> list[Row]:
         """The oracle: the contract's statement run directly, rows shaped as the JSON must be.
 
-        On one connection kept for every lookup (reopened after a server restart): a connect
-        costs a handshake and a TLS context, thousands of times over in a fuzz run.
+        On one connection kept for every lookup (reconnected by its ping after a server
+        restart or a KILL): a connect costs a handshake and a TLS context, thousands of times
+        over in a fuzz run.
         """
-        with self._oracle_connection().cursor(pymysql.cursors.DictCursor) as cursor:
+        if self._oracle is None:
+            self._oracle = self.connect()
+        self._oracle.ping(reconnect=True)
+        with self._oracle.cursor(pymysql.cursors.DictCursor) as cursor:
             cursor.execute(LOOKUP, (name,))
-            return [
-                {
-                    "id": row["id"],
-                    "name": row["name"],
-                    "create_time": _timestamp(row["create_time"]),
-                    "update_time": _timestamp(row["update_time"]),
-                }
-                for row in cursor.fetchall()
-            ]
-
-    def _oracle_connection(self) -> pymysql.Connection[Any]:
-        try:
-            if self._oracle is not None:
-                self._oracle.ping(reconnect=False)
-                return self._oracle
-        except pymysql.err.Error:  # closed by a restart of the server, or by a test's KILL
-            pass
-        self._oracle = self.connect()
-        return self._oracle
+            rows = cursor.fetchall()
+        return [row | {t: _timestamp(row[t]) for t in TIMESTAMPS} for row in rows]
 
     def drop(self) -> None:
         if self._oracle is not None and self._oracle.open:
@@ -272,7 +248,7 @@ def provide_database(prefix: str = "contract", *, tls: bool = True) -> Iterator[
     with ExitStack() as stack:
         url = os.environ.get("DATABASE_URL")
         if url:
-            server, process = ServerAddress.from_url(url), None
+            server, process = ServerAddress(**server_params(url)), None
         else:
             process = stack.enter_context(throwaway_server(tls=tls))
             server = ServerAddress(host=process.host, port=process.port, user="root")
