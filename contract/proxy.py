@@ -4,10 +4,9 @@ Each service under test reaches MySQL only through its own proxy, so a test can 
 database down (``delay``), make it stop answering (``stall``), turn it into a server that
 accepts TCP and never greets (``mute``), take it away (``cut``), or let one query's connection
 die under it (``kill_next_query``) for one service without touching the server or the other
-services. It also tells what it sees: how many links have a
-reply held back right now (``held``) and when each connection was accepted (``accepted``).
-The proxy runs an asyncio loop in a daemon thread; its controls are plain attribute writes and
-thread-safe calls.
+services. It also tells how many links have a reply held back right now (``held``) and when
+each connection was accepted (``accepted``). The proxy runs an asyncio loop in a daemon thread;
+its controls are plain attribute writes and thread-safe calls.
 """
 
 from __future__ import annotations
@@ -120,14 +119,9 @@ class DelayProxy:
         if self._server is not None:
             self._server.close()
             self._server = None
-        for writer in list(self._links):
+        for writer in (*self._links, *self._silent):
             writer.transport.abort()
         self._links.clear()
-        await self._unmute()
-
-    async def _unmute(self) -> None:
-        for writer in list(self._silent):
-            writer.transport.abort()
         self._silent.clear()
 
     async def _shutdown(self) -> None:
@@ -139,8 +133,15 @@ class DelayProxy:
 
     async def _accept(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         self.accepted.append(time.monotonic())
-        if self._muted:
-            await self._silence(client_r, client_w)
+        if self._muted:  # hold it open and say nothing, until either side gives up
+            self._silent.add(client_w)
+            try:
+                with contextlib.suppress(ConnectionError, OSError):
+                    while await client_r.read(CHUNK):
+                        pass
+            finally:
+                self._silent.discard(client_w)
+                client_w.transport.abort()
             return
         try:
             server_r, server_w = await asyncio.open_connection(*self.upstream)
@@ -161,17 +162,6 @@ class DelayProxy:
             for writer in (client_w, server_w):
                 self._links.discard(writer)
                 writer.transport.abort()
-
-    async def _silence(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Hold an accepted connection open and say nothing, until either side gives up."""
-        self._silent.add(writer)
-        try:
-            with contextlib.suppress(ConnectionError, OSError):
-                while await reader.read(CHUNK):
-                    pass
-        finally:
-            self._silent.discard(writer)
-            writer.transport.abort()
 
     async def _pipe(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, delayed: bool
