@@ -19,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 
 from contract.database import provide_database
-from contract.seeding import seed_rows
+from contract.fixtures import seed_rows
 from contract.services import discover, run_with_login
 
 

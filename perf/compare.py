@@ -52,7 +52,7 @@ from loadtest.settings import (
 )
 
 from contract.database import provide_database
-from contract.seeding import seed_rows
+from contract.fixtures import seed_rows
 from contract.services import discover, run_with_login
 from perf.delay import ProxyProcess, injector_meta, lookup_ms
 from perf.placement import cpu_list, listener_pid, pin, split_cpus
