@@ -29,6 +29,9 @@ from contract.mysqld import ThrowawayServer, TlsFiles, throwaway_server
 
 SCHEMA = files("loadtest").joinpath("schema.sql")
 LOOKUP = "SELECT id, name, create_time, update_time FROM demo_data WHERE name = %s ORDER BY id"
+INSERT_NAME = "INSERT INTO demo_data (name) VALUES (%s)"
+INSERT_TIMED = "INSERT INTO demo_data (name, create_time, update_time) VALUES (%s, %s, %s)"
+ZERO_DATE = "0000-00-00 00:00:00"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 TIMESTAMPS = ("create_time", "update_time")
 ER_NO_SUCH_THREAD = 1094
@@ -189,42 +192,37 @@ class Database:
 
     def insert(self, names: Sequence[str | tuple[str, datetime | None, datetime | None]]) -> None:
         """Insert rows: a bare name takes the column defaults, a tuple sets the timestamps."""
-        bare = [(n,) for n in names if isinstance(n, str)]
-        full = [n for n in names if not isinstance(n, str)]
-        with self.connect() as conn, conn.cursor() as cursor:
-            if bare:
-                cursor.executemany("INSERT INTO demo_data (name) VALUES (%s)", bare)
-            if full:
-                cursor.executemany(
-                    "INSERT INTO demo_data (name, create_time, update_time) VALUES (%s, %s, %s)",
-                    full,
-                )
+        with self.connect() as conn, conn.cursor() as cursor:  # executemany skips an empty list
+            cursor.executemany(INSERT_NAME, [(n,) for n in names if isinstance(n, str)])
+            cursor.executemany(INSERT_TIMED, [n for n in names if not isinstance(n, str)])
 
     def insert_zero_dates(self, name: str) -> None:
         """A row whose timestamps are the zero date (the session allows it, whatever the
         server's sql_mode)."""
         with self.connect() as conn, conn.cursor() as cursor:
             cursor.execute("SET SESSION sql_mode = ''")
-            cursor.execute(
-                "INSERT INTO demo_data (name, create_time, update_time)"
-                " VALUES (%s, '0000-00-00 00:00:00', '0000-00-00 00:00:00')",
-                (name,),
-            )
+            cursor.execute(INSERT_TIMED, (name, ZERO_DATE, ZERO_DATE))
 
     def lookup(self, name: str) -> list[Row]:
         """The oracle: the contract's statement run directly, rows shaped as the JSON must be.
 
-        On one connection kept for every lookup (reconnected by its ping after a server
-        restart or a KILL): a connect costs a handshake and a TLS context, thousands of times
-        over in a fuzz run.
+        On one connection kept for every lookup (reopened after a server restart): a connect
+        costs a handshake and a TLS context, thousands of times over in a fuzz run.
         """
-        if self._oracle is None:
-            self._oracle = self.connect()
-        self._oracle.ping(reconnect=True)
-        with self._oracle.cursor(pymysql.cursors.DictCursor) as cursor:
+        with self._oracle_connection().cursor(pymysql.cursors.DictCursor) as cursor:
             cursor.execute(LOOKUP, (name,))
             rows = cursor.fetchall()
         return [row | {t: _timestamp(row[t]) for t in TIMESTAMPS} for row in rows]
+
+    def _oracle_connection(self) -> pymysql.Connection[Any]:
+        try:
+            if self._oracle is not None:
+                self._oracle.ping()
+                return self._oracle
+        except pymysql.err.Error:  # closed by a restart of the server, or by a test's KILL
+            pass
+        self._oracle = self.connect()
+        return self._oracle
 
     def drop(self) -> None:
         if self._oracle is not None and self._oracle.open:
