@@ -34,16 +34,12 @@ class DelayProxy:
         self.upstream = (upstream_host, upstream_port)
         self.host = host  # any of 127.0.0.0/8 on Linux, e.g. a name a certificate does not hold
         self.port = free_port()
-        self.delay = 0.0
         # How many connections kill_next_query has closed.
         self.killed = 0
-        self._kill_marker: bytes | None = None
         self._kill_hold = 0.0
         self._kills_left = 0
         # time.monotonic() of every connection accepted, in order (muted ones included).
         self.accepted: list[float] = []
-        self._stalled = False
-        self._muted = False
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.Server | None = None
         self._links: set[asyncio.StreamWriter] = set()
@@ -51,7 +47,7 @@ class DelayProxy:
         self._holding: set[object] = set()  # the links with a reply waiting out delay or stall
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
-        self._call(self._listen())
+        self.restore()  # listen: no latency, stall, mute or kill yet
 
     @property
     def address(self) -> tuple[str, int]:
@@ -78,9 +74,8 @@ class DelayProxy:
         what a black hole swallowed, it never answers.
         """
         self.delay = 0.0
-        self._stalled = False
-        self._muted = False
-        self._kill_marker = None
+        self._stalled = self._muted = False
+        self._kill_marker: bytes | None = None
         if self._server is None:
             self._call(self._listen())
 
