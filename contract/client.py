@@ -25,33 +25,8 @@ class Answer:
     """What came back for one request of a burst."""
 
     status: int
-    content_type: str
     body: bytes
     seconds: float
-
-
-async def _burst(
-    base_url: str, paths: Sequence[str], timeout: float, *, raise_errors: bool
-) -> list[Answer]:
-    limits = httpx.Limits(max_connections=len(paths), max_keepalive_connections=len(paths))
-    async with httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits) as client:
-
-        async def one(path: str) -> Answer:
-            started = time.perf_counter()
-            try:
-                response = await client.get(path)
-            except httpx.HTTPError:
-                if raise_errors:
-                    raise
-                return Answer(0, "", b"", time.perf_counter() - started)
-            return Answer(
-                response.status_code,
-                response.headers.get("content-type", ""),
-                response.content,
-                time.perf_counter() - started,
-            )
-
-        return list(await asyncio.gather(*(one(path) for path in paths)))
 
 
 def burst(
@@ -59,7 +34,23 @@ def burst(
 ) -> list[Answer]:
     """Send every request at once (one connection each); answers in request order. With
     ``raise_errors`` off, a request that got no answer (timeout, reset) is status 0."""
-    return asyncio.run(_burst(base_url, paths, timeout, raise_errors=raise_errors))
+    limits = httpx.Limits(max_connections=len(paths), max_keepalive_connections=len(paths))
+
+    async def one(client: httpx.AsyncClient, path: str) -> Answer:
+        started = time.perf_counter()
+        try:
+            response = await client.get(path)
+        except httpx.HTTPError:
+            if raise_errors:
+                raise
+            return Answer(0, b"", time.perf_counter() - started)
+        return Answer(response.status_code, response.content, time.perf_counter() - started)
+
+    async def every() -> list[Answer]:
+        async with httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits) as client:
+            return list(await asyncio.gather(*(one(client, path) for path in paths)))
+
+    return asyncio.run(every())
 
 
 def exchange(address: tuple[str, int], data: bytes, timeout: float = 10.0) -> bytes:

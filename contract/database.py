@@ -29,7 +29,11 @@ from contract.mysqld import ThrowawayServer, TlsFiles, throwaway_server
 
 SCHEMA = files("loadtest").joinpath("schema.sql")
 LOOKUP = "SELECT id, name, create_time, update_time FROM demo_data WHERE name = %s ORDER BY id"
+INSERT_NAME = "INSERT INTO demo_data (name) VALUES (%s)"
+INSERT_TIMED = "INSERT INTO demo_data (name, create_time, update_time) VALUES (%s, %s, %s)"
+ZERO_DATE = "0000-00-00 00:00:00"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+TIMESTAMPS = ("create_time", "update_time")
 ER_NO_SUCH_THREAD = 1094
 
 Row = dict[str, Any]
@@ -44,10 +48,6 @@ class ServerAddress:
     user: str
     password: str = ""
 
-    @classmethod
-    def from_url(cls, url: str) -> ServerAddress:
-        return cls(**server_params(url))
-
     def url(self, database: str, **options: str) -> str:
         """A ``mysql://`` URL for ``database``, as the services expect it; ``options`` are its
         query (``ssl_mode="VERIFY_CA"`` gives ``?ssl-mode=VERIFY_CA``)."""
@@ -55,9 +55,8 @@ class ServerAddress:
         secret = quote(self.password, safe="")
         credentials = f"{login}:{secret}" if secret else login
         query = urlencode({key.replace("_", "-"): value for key, value in options.items()})
-        return f"mysql://{credentials}@{self.host}:{self.port}/{database}" + (
-            f"?{query}" if query else ""
-        )
+        url = f"mysql://{credentials}@{self.host}:{self.port}/{database}"
+        return f"{url}?{query}" if query else url
 
     def connect(self, database: str | None = None, **kwargs: Any) -> pymysql.Connection[Any]:
         return pymysql.connect(
@@ -114,9 +113,8 @@ class Database:
         ``reader.url(database.name)`` is the URL a service gets. ``require_tls``: the server
         refuses the login over a plaintext connection (``REQUIRE SSL``).
         """
-        return self._create_user(
-            prefix, [f"SELECT ON `{self.name}`.`demo_data`"], password, require_tls=require_tls
-        )
+        grants = [f"SELECT ON `{self.name}`.`demo_data`"]
+        return self._create_user(prefix, grants, password, " REQUIRE SSL" if require_tls else "")
 
     def create_owner(self, prefix: str) -> ServerAddress:
         """Create a login with every privilege on this database, plus PROCESS, and return it.
@@ -126,16 +124,10 @@ class Database:
         return self._create_user(prefix, [f"ALL PRIVILEGES ON `{self.name}`.*", "PROCESS ON *.*"])
 
     def _create_user(
-        self,
-        prefix: str,
-        grants: Sequence[str],
-        password: str | None = None,
-        *,
-        require_tls: bool = False,
+        self, prefix: str, grants: Sequence[str], password: str | None = None, require: str = ""
     ) -> ServerAddress:
         user = f"{prefix[:16]}_{secrets.token_hex(4)}"
         password = secrets.token_urlsafe(12) if password is None else password
-        require = " REQUIRE SSL" if require_tls else ""
         with self.connect() as conn, conn.cursor() as cursor:
             cursor.execute(f"CREATE USER %s@'%%' IDENTIFIED BY %s{require}", (user, password))
             for grant in grants:
@@ -200,27 +192,16 @@ class Database:
 
     def insert(self, names: Sequence[str | tuple[str, datetime | None, datetime | None]]) -> None:
         """Insert rows: a bare name takes the column defaults, a tuple sets the timestamps."""
-        bare = [(n,) for n in names if isinstance(n, str)]
-        full = [n for n in names if not isinstance(n, str)]
-        with self.connect() as conn, conn.cursor() as cursor:
-            if bare:
-                cursor.executemany("INSERT INTO demo_data (name) VALUES (%s)", bare)
-            if full:
-                cursor.executemany(
-                    "INSERT INTO demo_data (name, create_time, update_time) VALUES (%s, %s, %s)",
-                    full,
-                )
+        with self.connect() as conn, conn.cursor() as cursor:  # executemany skips an empty list
+            cursor.executemany(INSERT_NAME, [(n,) for n in names if isinstance(n, str)])
+            cursor.executemany(INSERT_TIMED, [n for n in names if not isinstance(n, str)])
 
     def insert_zero_dates(self, name: str) -> None:
         """A row whose timestamps are the zero date (the session allows it, whatever the
         server's sql_mode)."""
         with self.connect() as conn, conn.cursor() as cursor:
             cursor.execute("SET SESSION sql_mode = ''")
-            cursor.execute(
-                "INSERT INTO demo_data (name, create_time, update_time)"
-                " VALUES (%s, '0000-00-00 00:00:00', '0000-00-00 00:00:00')",
-                (name,),
-            )
+            cursor.execute(INSERT_TIMED, (name, ZERO_DATE, ZERO_DATE))
 
     def lookup(self, name: str) -> list[Row]:
         """The oracle: the contract's statement run directly, rows shaped as the JSON must be.
@@ -230,20 +211,13 @@ class Database:
         """
         with self._oracle_connection().cursor(pymysql.cursors.DictCursor) as cursor:
             cursor.execute(LOOKUP, (name,))
-            return [
-                {
-                    "id": row["id"],
-                    "name": row["name"],
-                    "create_time": _timestamp(row["create_time"]),
-                    "update_time": _timestamp(row["update_time"]),
-                }
-                for row in cursor.fetchall()
-            ]
+            rows = cursor.fetchall()
+        return [row | {t: _timestamp(row[t]) for t in TIMESTAMPS} for row in rows]
 
     def _oracle_connection(self) -> pymysql.Connection[Any]:
         try:
             if self._oracle is not None:
-                self._oracle.ping(reconnect=False)
+                self._oracle.ping()
                 return self._oracle
         except pymysql.err.Error:  # closed by a restart of the server, or by a test's KILL
             pass
@@ -272,7 +246,7 @@ def provide_database(prefix: str = "contract", *, tls: bool = True) -> Iterator[
     with ExitStack() as stack:
         url = os.environ.get("DATABASE_URL")
         if url:
-            server, process = ServerAddress.from_url(url), None
+            server, process = ServerAddress(**server_params(url)), None
         else:
             process = stack.enter_context(throwaway_server(tls=tls))
             server = ServerAddress(host=process.host, port=process.port, user="root")

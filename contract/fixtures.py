@@ -1,11 +1,21 @@
-"""Rows the kit loads into ``demo_data``: the edge cases of a name lookup, plus blog-like noise.
+"""The rows the kit loads into ``demo_data``: loadtest's seeded names, then its own edge cases.
 
-Expectations are never written here: the tests ask the database itself (``Database.lookup``)
-which rows a name matches, so collation differences between MySQL and MariaDB don't matter.
+One seeder for everything that serves the blog's workload (``nox -s up``, ``bench``, ``perf``):
+``python -m loadtest seed`` fills ``demo_data`` with its seeded stream of blog names (``LOAD
+DATA LOCAL INFILE`` or multi-row ``INSERT``s), so ``python -m loadtest run --rows N`` finds its
+demo-hit names in it; the ``loadtest`` package must be installed beside the kit (the noxfile's
+sessions install it). On top, ``load_fixtures`` adds the edge cases of a name lookup and some
+blog-like noise. Expectations are never written here: the tests ask the database itself
+(``Database.lookup``) which rows a name matches, so collation differences between MySQL and
+MariaDB don't matter.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from datetime import datetime
 
 from loadtest.names import first_names
@@ -13,6 +23,8 @@ from loadtest.names import first_names
 from contract.database import Database
 
 FIXED = datetime(2024, 8, 20, 1, 0, 0)
+# A million rows load in well under a minute on a laptop; a server slower than this is stuck.
+SEED_TIMEOUT = 600
 
 # fmt: off
 EDGE_NAMES: list[str] = [
@@ -50,3 +62,18 @@ def load_fixtures(database: Database) -> None:
     # The noise: the seeder's first names (its default seed), drawn as the blog draws a name.
     database.insert([*EDGE_NAMES, *TIMED_ROWS, *first_names(NOISE_ROWS)])
     database.insert_zero_dates(ZERO_DATE_NAME)
+
+
+def seed_rows(database: Database, rows: int, *, fixtures: bool = True) -> float:
+    """``rows`` of loadtest's seeded names, then (``fixtures``) the fixtures' edge cases on
+    top; returns the seconds it took."""
+    started = time.monotonic()
+    subprocess.run(
+        [sys.executable, "-m", "loadtest", "seed", "--rows", str(rows), "--no-progress"],
+        env={**os.environ, "DATABASE_URL": database.url},
+        timeout=SEED_TIMEOUT,
+        check=True,
+    )
+    if fixtures:
+        load_fixtures(database)
+    return time.monotonic() - started

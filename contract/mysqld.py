@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pymysql
+import trustme
 
 from contract.process import free_port, stop_group, wait_ready
 
@@ -55,45 +56,22 @@ class TlsFiles:
 
 
 def make_tls_files(folder: Path) -> TlsFiles:
-    """Two self-signed CAs and a server certificate (127.0.0.1, localhost) signed by the first,
-    made by the ``openssl`` command line; valid for a day."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        raise ServerUnavailableError("no openssl command: the kit's server offers TLS with it")
+    """Two CAs and a server certificate (127.0.0.1, localhost) signed by the first (trustme)."""
     folder.mkdir(parents=True, exist_ok=True)
-
-    def run(*args: str) -> None:
-        result = subprocess.run([openssl, *args], capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise ServerUnavailableError(f"openssl {args[0]} failed:\n{result.stderr}")
-
-    for name in ("ca", "other-ca"):
-        run(
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            "-subj", f"/CN=contract kit {name}",
-            "-keyout", str(folder / f"{name}.key"), "-out", str(folder / f"{name}.pem"),
-        )  # fmt: skip
-    run(
-        "req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
-        "-keyout", str(folder / "server.key"), "-out", str(folder / "server.csr"),
-    )  # fmt: skip
-    extensions = folder / "server.ext"
-    extensions.write_text(
-        "subjectAltName = IP:127.0.0.1, DNS:localhost\n"
-        "basicConstraints = CA:FALSE\n"
-        "extendedKeyUsage = serverAuth\n"
-    )
-    run(
-        "x509", "-req", "-days", "1", "-in", str(folder / "server.csr"),
-        "-CA", str(folder / "ca.pem"), "-CAkey", str(folder / "ca.key"), "-CAcreateserial",
-        "-extfile", str(extensions), "-out", str(folder / "server.pem"),
-    )  # fmt: skip
-    return TlsFiles(
+    files = TlsFiles(
         ca=folder / "ca.pem",
         cert=folder / "server.pem",
         key=folder / "server.key",
         other_ca=folder / "other-ca.pem",
     )
+    rsa = trustme.KeyType.RSA  # what every client library and both servers take
+    ca, other = trustme.CA(key_type=rsa), trustme.CA(key_type=rsa)
+    server = ca.issue_cert("127.0.0.1", "localhost", common_name="127.0.0.1", key_type=rsa)
+    ca.cert_pem.write_to_path(files.ca)
+    other.cert_pem.write_to_path(files.other_ca)
+    server.cert_chain_pems[0].write_to_path(files.cert)
+    server.private_key_pem.write_to_path(files.key)
+    return files
 
 
 def find_server() -> tuple[Path, bool]:
@@ -115,23 +93,11 @@ def _initialise(binary: Path, is_mariadb: bool, datadir: Path, user_args: list[s
         )
         if installer is None:
             raise ServerUnavailableError("mariadbd found but not mariadb-install-db.")
-        command = [
-            installer,
-            "--no-defaults",
-            f"--datadir={datadir}",
-            "--auth-root-authentication-method=normal",
-            "--skip-test-db",
-            *user_args,
-        ]
+        command = [installer, "--no-defaults", f"--datadir={datadir}"]
+        command += ["--auth-root-authentication-method=normal", "--skip-test-db"]
     else:
-        command = [
-            str(binary),
-            "--no-defaults",
-            "--initialize-insecure",
-            f"--datadir={datadir}",
-            *user_args,
-        ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+        command = [str(binary), "--no-defaults", "--initialize-insecure", f"--datadir={datadir}"]
+    result = subprocess.run([*command, *user_args], capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise ServerUnavailableError(f"{command[0]} failed:\n{result.stdout}\n{result.stderr}")
 
@@ -140,22 +106,20 @@ class ThrowawayServer:
     """A server process on a data directory of its own; ``restart()`` keeps data and port."""
 
     def __init__(self, root: Path, *, tls: bool = True) -> None:
-        self.binary, self.is_mariadb = find_server()
-        # mysqld refuses to run as root unless told to; a normal user needs nothing.
+        binary, is_mariadb = find_server()
         # A temporary folder of its own: servers beside it (other containers' too) reuse pids,
         # and with them the names of the temporary tables the bootstrap makes in /tmp.
+        # mysqld refuses to run as root unless told to; a normal user needs nothing.
         (root / "tmp").mkdir()
-        user_args = [f"--tmpdir={root / 'tmp'}"]
-        user_args += ["--user=root"] if os.geteuid() == 0 else []
-        datadir = root / "data"
-        _initialise(self.binary, self.is_mariadb, datadir, user_args)
+        user_args = [f"--tmpdir={root / 'tmp'}", *(["--user=root"] if os.geteuid() == 0 else [])]
+        _initialise(binary, is_mariadb, root / "data", user_args)
         self.host, self.port = "127.0.0.1", free_port()
         self.tls = make_tls_files(root / "tls") if tls else None
         self.log = root / "server.log"
         self.command = [
-            str(self.binary),
+            str(binary),
             "--no-defaults",
-            f"--datadir={datadir}",
+            f"--datadir={root / 'data'}",
             f"--socket={root / 'mysqld.sock'}",
             f"--pid-file={root / 'mysqld.pid'}",
             f"--log-error={self.log}",
@@ -168,18 +132,15 @@ class ThrowawayServer:
             # Throw-away data: durability buys nothing and costs seeding time.
             "--innodb-flush-log-at-trx-commit=0",
             "--local-infile=1",
-            *(
-                [
-                    f"--ssl-ca={self.tls.ca}",
-                    f"--ssl-cert={self.tls.cert}",
-                    f"--ssl-key={self.tls.key}",
-                ]
-                if self.tls
-                else []
-            ),
             *user_args,
         ]
-        if not self.is_mariadb:
+        if self.tls:
+            self.command += [
+                f"--ssl-ca={self.tls.ca}",
+                f"--ssl-cert={self.tls.cert}",
+                f"--ssl-key={self.tls.key}",
+            ]
+        if not is_mariadb:
             self.command.append("--mysqlx=OFF")  # a second port we would have to pick and free
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -204,10 +165,9 @@ class ThrowawayServer:
 
     def stop(self) -> None:
         """A clean shutdown, as an operator's restart does: clients see their links close."""
-        if self._process is None:
-            return
-        stop_group(self._process, timeout=30)
-        self._process = None
+        if self._process is not None:
+            stop_group(self._process, timeout=30)
+            self._process = None
 
     def restart(self) -> None:
         self.stop()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from types import TracebackType
 from typing import Any
 
 import pymysql
@@ -32,7 +31,6 @@ class ConnectionPeak:
         self._thread = threading.Thread(target=self._poll, name=f"peak-{user}", daemon=True)
         self._connection: pymysql.Connection[Any] | None = None
         self.peak = -1
-        self.failed = 0
 
     def _read(self) -> None:
         try:
@@ -42,7 +40,6 @@ class ConnectionPeak:
                 cursor.execute(COUNT, (self._user,))
                 row = cursor.fetchone()
         except pymysql.MySQLError:
-            self.failed += 1
             self._close()
             return
         self.peak = max(self.peak, int(row[0]) if row else 0)
@@ -62,12 +59,7 @@ class ConnectionPeak:
         self._thread.start()
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._stop.set()
         # Each reading is bounded by the connection's timeouts; the thread ends after its last.
         self._thread.join(timeout=15)

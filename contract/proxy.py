@@ -4,10 +4,9 @@ Each service under test reaches MySQL only through its own proxy, so a test can 
 database down (``delay``), make it stop answering (``stall``), turn it into a server that
 accepts TCP and never greets (``mute``), take it away (``cut``), or let one query's connection
 die under it (``kill_next_query``) for one service without touching the server or the other
-services. It also tells what it sees: how many links have a
-reply held back right now (``held``) and when each connection was accepted (``accepted``).
-The proxy runs an asyncio loop in a daemon thread; its controls are plain attribute writes and
-thread-safe calls.
+services. It also tells how many links have a reply held back right now (``held``) and when
+each connection was accepted (``accepted``). The proxy runs an asyncio loop in a daemon thread;
+its controls are plain attribute writes and thread-safe calls.
 """
 
 from __future__ import annotations
@@ -35,16 +34,12 @@ class DelayProxy:
         self.upstream = (upstream_host, upstream_port)
         self.host = host  # any of 127.0.0.0/8 on Linux, e.g. a name a certificate does not hold
         self.port = free_port()
-        self.delay = 0.0
         # How many connections kill_next_query has closed.
         self.killed = 0
-        self._kill_marker: bytes | None = None
         self._kill_hold = 0.0
         self._kills_left = 0
         # time.monotonic() of every connection accepted, in order (muted ones included).
         self.accepted: list[float] = []
-        self._stalled = False
-        self._muted = False
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.Server | None = None
         self._links: set[asyncio.StreamWriter] = set()
@@ -52,7 +47,7 @@ class DelayProxy:
         self._holding: set[object] = set()  # the links with a reply waiting out delay or stall
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
-        self._call(self._listen())
+        self.restore()  # listen: no latency, stall, mute or kill yet
 
     @property
     def address(self) -> tuple[str, int]:
@@ -79,9 +74,8 @@ class DelayProxy:
         what a black hole swallowed, it never answers.
         """
         self.delay = 0.0
-        self._stalled = False
-        self._muted = False
-        self._kill_marker = None
+        self._stalled = self._muted = False
+        self._kill_marker: bytes | None = None
         if self._server is None:
             self._call(self._listen())
 
@@ -120,14 +114,9 @@ class DelayProxy:
         if self._server is not None:
             self._server.close()
             self._server = None
-        for writer in list(self._links):
+        for writer in (*self._links, *self._silent):
             writer.transport.abort()
         self._links.clear()
-        await self._unmute()
-
-    async def _unmute(self) -> None:
-        for writer in list(self._silent):
-            writer.transport.abort()
         self._silent.clear()
 
     async def _shutdown(self) -> None:
@@ -139,8 +128,15 @@ class DelayProxy:
 
     async def _accept(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         self.accepted.append(time.monotonic())
-        if self._muted:
-            await self._silence(client_r, client_w)
+        if self._muted:  # hold it open and say nothing, until either side gives up
+            self._silent.add(client_w)
+            try:
+                with contextlib.suppress(ConnectionError, OSError):
+                    while await client_r.read(CHUNK):
+                        pass
+            finally:
+                self._silent.discard(client_w)
+                client_w.transport.abort()
             return
         try:
             server_r, server_w = await asyncio.open_connection(*self.upstream)
@@ -161,17 +157,6 @@ class DelayProxy:
             for writer in (client_w, server_w):
                 self._links.discard(writer)
                 writer.transport.abort()
-
-    async def _silence(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Hold an accepted connection open and say nothing, until either side gives up."""
-        self._silent.add(writer)
-        try:
-            with contextlib.suppress(ConnectionError, OSError):
-                while await reader.read(CHUNK):
-                    pass
-        finally:
-            self._silent.discard(writer)
-            writer.transport.abort()
 
     async def _pipe(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, delayed: bool

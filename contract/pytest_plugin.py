@@ -68,16 +68,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test that takes ``service_name`` runs once per target. services.toml's known issues
+    (todomvc's knownIssues) are expected to fail, and strictly, so a fixed one turns the run
+    red until its entry goes."""
     if "service_name" in metafunc.fixturenames:
         test = metafunc.definition.originalname
-        metafunc.parametrize(
-            "service_name",
-            [
-                pytest.param(spec.name, marks=_known_issue(spec, test))
-                for spec in metafunc.config.stash[SPECS]
-            ],
-            scope="session",
-        )
+        params = []
+        for spec in metafunc.config.stash[SPECS]:
+            reason = spec.known_issues.get(test)
+            known = pytest.mark.xfail(reason=f"{spec.name}: {reason}", strict=True)
+            params.append(pytest.param(spec.name, marks=[known] if reason else []))
+        metafunc.parametrize("service_name", params, scope="session")
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)  # before xdist's own (the CPU count)
@@ -123,13 +124,6 @@ def target_of(nodeid: str, names: list[str]) -> str:
     params = params.removesuffix("]")
     fits = [name for name in names if params == name or params.startswith(name + "-")]
     return max(fits, key=len) if bracket and fits else ALL_TARGETS
-
-
-def _known_issue(spec: ServiceSpec, test: str) -> list[pytest.MarkDecorator]:
-    """services.toml's known issues (todomvc's knownIssues): expected to fail, and strictly, so
-    a fixed one turns the run red until its entry goes."""
-    reason = spec.known_issues.get(test)
-    return [pytest.mark.xfail(reason=f"{spec.name}: {reason}", strict=True)] if reason else []
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -25,7 +25,7 @@ from contextlib import ExitStack
 from types import FrameType
 
 from contract.database import provide_database, scratch_database
-from contract.services import discover, run_service
+from contract.services import discover, run_with_login
 
 
 def _exit(signum: int, frame: FrameType | None) -> None:
@@ -41,9 +41,8 @@ def main(argv: list[str] | None = None) -> None:
         env = {"TEST_DATABASE_URL": database.create_owner("unit").url(database.name)}
         if args.service:
             served = stack.enter_context(scratch_database(database.server, "unitsvc"))
-            url = served.create_reader("unitsvc").url(served.name)
             (spec,) = discover([args.service])
-            running = stack.enter_context(run_service(spec, database_url=url))
+            running, _ = stack.enter_context(run_with_login(spec, served))
             env |= {
                 "TEST_SERVICE_URL": running.url,
                 "TEST_SERVICE_PID": str(running.pid),

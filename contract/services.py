@@ -9,7 +9,6 @@ in one concurrency model, with the environment that selects it; nothing else per
 
 from __future__ import annotations
 
-import argparse
 import fcntl
 import hashlib
 import os
@@ -28,6 +27,7 @@ from uv import find_uv_bin
 
 from contract.database import Database, ServerAddress
 from contract.process import dockerfile_command, free_port, stop_group, tail, wait_ready
+from contract.spec import VARIABLES
 
 REPO = Path(__file__).resolve().parent.parent
 SERVICES_DIR = REPO / "services"
@@ -40,21 +40,8 @@ START_TIMEOUT = 60.0
 # Above the services' 20 s graceful period (CONTRACT.md, "Shutdown"), as Kubernetes' 30 s
 # terminationGracePeriodSeconds is: a server still draining is never killed by the kit.
 STOP_TIMEOUT = 30.0
-
 # What every service gets unless a caller overrides it; CONTRACT.md documents the names.
 BASE_ENV = {"WEB_CONCURRENCY": "1", "ACCESS_LOG": "false"}
-CONTRACT_VARIABLES = (
-    "DATABASE_URL",
-    "PORT",
-    "WEB_CONCURRENCY",
-    "DB_POOL_SIZE",
-    "DB_POOL_TIMEOUT",
-    "DB_CONNECT_TIMEOUT",
-    "DB_QUERY_TIMEOUT",
-    "ACCESS_LOG",
-    "WORKER_MODEL",
-    "WORKER_THREADS",
-)
 
 
 class ServiceError(RuntimeError):
@@ -118,33 +105,21 @@ def ensure_environment(spec: ServiceSpec) -> Path:
     """A virtualenv built only from the service's pins, cached by their hash."""
     digest = hashlib.sha256(spec.requirements.read_bytes()).hexdigest()[:12]
     venv = VENVS / f"{spec.folder}-{digest}"
-    marker = venv / ".complete"
     VENVS.mkdir(parents=True, exist_ok=True)
     # Parallel sessions (contract and bench) must not build the same venv twice at once.
     with open(VENVS / f".{spec.folder}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not marker.exists():
-            uv = find_uv_bin()
-            env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
-            _run([uv, "venv", "--quiet", "--clear", "--python", PYTHON, str(venv)], env)
-            _run(
-                [
-                    uv,
-                    "pip",
-                    "sync",
-                    "--quiet",
-                    "--require-hashes",
-                    "--python",
-                    str(venv / "bin" / "python"),
-                    str(spec.requirements),
-                ],
-                env,
-            )
-            marker.touch()
+        if not (venv / ".complete").exists():
+            _uv("venv", "--quiet", "--clear", "--python", PYTHON, str(venv))
+            into = ["--python", str(venv / "bin" / "python")]
+            _uv("pip", "sync", "--quiet", "--require-hashes", *into, str(spec.requirements))
+            (venv / ".complete").touch()
     return venv
 
 
-def _run(command: list[str], env: Mapping[str, str]) -> None:
+def _uv(*args: str) -> None:
+    command = [find_uv_bin(), *args]
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise ServiceError(f"{shlex.join(command)} failed:\n{result.stdout}{result.stderr}")
@@ -195,7 +170,7 @@ def start_service(
     """
     venv = ensure_environment(spec)
     port = free_port() if port is None else port
-    inherited = {k: v for k, v in os.environ.items() if k not in CONTRACT_VARIABLES}
+    inherited = {k: v for k, v in os.environ.items() if k not in VARIABLES}
     environ = {
         **inherited,
         "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -226,28 +201,6 @@ def start_service(
 
 
 @contextmanager
-def run_service(
-    spec: ServiceSpec,
-    *,
-    database_url: str,
-    port: int | None = None,
-    env: Mapping[str, str] | None = None,
-    cpus: Collection[int] | None = None,
-    wait_path: str = "/readyz",
-    log_dir: Path | None = None,
-) -> Iterator[RunningService]:
-    """Start ``spec`` by its Dockerfile CMD; yield once ``wait_path`` answers 200; stop it."""
-    service = start_service(
-        spec, database_url=database_url, port=port, env=env, cpus=cpus, log_dir=log_dir
-    )
-    try:
-        wait_until_answering(service, wait_path)
-        yield service
-    finally:
-        service.stop()
-
-
-@contextmanager
 def run_with_login(
     spec: ServiceSpec,
     database: Database,
@@ -256,46 +209,30 @@ def run_with_login(
     password: str | None = None,
     require_tls: bool = False,
     url_options: Mapping[str, str] | None = None,
+    wait_path: str = "/readyz",
     **options: Any,
 ) -> Iterator[tuple[RunningService, ServerAddress]]:
-    """``spec`` run as ``run_service`` does (``options``), with a SELECT-only login of its own
-    (the server then counts its connections apart), reaching ``database`` through ``via`` (a
-    proxy's address) when given; yields the service and its login (straight to the server)."""
+    """``spec`` started by ``start_service`` (``options``: its port, env, cpus, log_dir) with a
+    SELECT-only login of its own (the server then counts its connections apart), reaching
+    ``database`` through ``via`` (a proxy's address) when given; yields the service, once
+    ``wait_path`` answers 200, and its login (straight to the server); stops it on exit."""
     login = database.create_reader(
         spec.name.replace("-", "_"), password=password, require_tls=require_tls
     )
     reach = login if via is None else replace(login, host=via[0], port=via[1])
     url = reach.url(database.name, **(url_options or {}))
-    with run_service(spec, database_url=url, **options) as running:
-        yield running, login
+    service = start_service(spec, database_url=url, **options)
+    try:
+        with httpx.Client(timeout=2.0) as client:
 
+            def answers() -> bool:
+                try:
+                    return client.get(service.url + wait_path).status_code == 200
+                except httpx.TransportError:
+                    return False
 
-def wait_until_answering(
-    service: RunningService, path: str, timeout: float = START_TIMEOUT
-) -> None:
-    """Poll ``path`` until it answers 200; fail early, with the log, if the process dies."""
-    with httpx.Client(timeout=2.0) as client:
-
-        def answers() -> bool:
-            try:
-                return client.get(service.url + path).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        what = f"{service.name} ({path})"
-        wait_ready(service.process, answers, what=what, log=service.log, timeout=timeout,
-                   error=ServiceError)  # fmt: skip
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``python -m contract.services venv NAME``: build (or reuse) NAME's env, print its path."""
-    parser = argparse.ArgumentParser(prog="python -m contract.services")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("venv", help="print a service's pinned virtualenv").add_argument("name")
-    args = parser.parse_args(argv)
-    (spec,) = discover([args.name])
-    print(ensure_environment(spec))
-
-
-if __name__ == "__main__":
-    main()
+            wait_ready(service.process, answers, what=f"{spec.name} ({wait_path})",
+                       log=service.log, timeout=START_TIMEOUT, error=ServiceError)  # fmt: skip
+        yield service, login
+    finally:
+        service.stop()

@@ -16,10 +16,9 @@ import tempfile
 import threading
 from contextlib import ExitStack
 from pathlib import Path
-from types import FrameType
 
 from contract.database import provide_database
-from contract.seeding import seed_rows
+from contract.fixtures import seed_rows
 from contract.services import discover, run_with_login
 
 
@@ -33,12 +32,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    for signum in (signal.SIGTERM, signal.SIGINT):  # they end the wait below: no start-up is cut
+        signal.signal(signum, lambda *_: stop.set())
 
     with ExitStack() as stack:
         database = stack.enter_context(provide_database(prefix="up"))

@@ -54,8 +54,8 @@ from loadtest.settings import (
 )
 
 from contract.database import provide_database
+from contract.fixtures import seed_rows
 from contract.process import stop_group
-from contract.seeding import seed_rows
 from contract.services import discover, run_with_login
 from perf.delay import ProxyProcess, injector_meta, lookup_ms
 from perf.placement import cpu_list, listener_pid, pin, split_cpus

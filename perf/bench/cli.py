@@ -137,7 +137,7 @@ def measure(settings: Settings, selected: Sequence[str] | None, out: Path) -> in
     # stopped, the logs removed, nothing written.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     # The database server, wrk and this process stay off the targets' core: set before the
-    # kit starts MariaDB, which inherits it. run_service() pins each target itself.
+    # kit starts MariaDB, which inherits it. run_with_login() pins each target itself.
     os.sched_setaffinity(0, settings.load_cpus)
     targets = build_targets(selected)
     log_dir = Path(tempfile.mkdtemp(prefix="perf-logs-"))

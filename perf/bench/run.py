@@ -17,7 +17,7 @@ import pymysql
 from loadtest.results import utc_now
 
 from contract.database import Database, provide_database
-from contract.seeding import seed_rows
+from contract.fixtures import seed_rows
 from contract.services import run_with_login
 from perf.bench import machine
 from perf.bench.measure import Running, measure

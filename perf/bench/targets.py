@@ -1,7 +1,7 @@
 """The servers under test: the four services, five bare floors and the blog's four apps.
 
 Services start by their Dockerfile's CMD in their own pinned environments (the contract kit's
-``run_service``). The floors run from ``perf/floors/wsgi`` and ``perf/floors/asgi``, each
+``run_with_login``). The floors run from ``perf/floors/wsgi`` and ``perf/floors/asgi``, each
 folder with its own pinned environment. The blog's apps run from ``perf/blog/<framework>``, each
 folder with its own environment, pinned to what the app imports at the blog's date.
 """
