@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from perf.bench.stats import Row
 
@@ -22,8 +21,6 @@ ROW_KEYS = ("id", "name", "create_time", "update_time")
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 IDLE = {"status": "idle"}
 JSON = "application/json"
-
-Rows = list[dict[str, Any]]
 
 
 def rows_shape_ok(rows: object) -> bool:
@@ -58,23 +55,7 @@ def answer_problem(path: str, content_type: str, body: bytes) -> str | None:
 
 def sample_problem(path: str, samples: Sequence[tuple[str, bytes]]) -> str | None:
     """The first wrong body among the samples (content type, body), or None."""
-    for content_type, body in samples:
-        if problem := answer_problem(path, content_type, body):
-            return problem
-    return None
-
-
-def sampled_rows(samples: Sequence[tuple[str, bytes]]) -> list[Rows]:
-    """The sampled ``/demo`` bodies that carry rows (to compare with the database's)."""
-    found = []
-    for _, body in samples:
-        try:
-            value = json.loads(body)
-        except ValueError:
-            continue
-        if rows_shape_ok(value) and value:
-            found.append(value)
-    return found
+    return next(filter(None, (answer_problem(path, *sample) for sample in samples)), None)
 
 
 def run_problems(
