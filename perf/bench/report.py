@@ -156,7 +156,7 @@ def _service_ladders(ladders: Sequence[Ladder]) -> list[str]:
         ]
         largest = ""
         if ladder.largest and ladder.total:
-            index, size = ladder.largest
+            size, index = ladder.largest
             rung = ladder.names[index].split(" (")[0].removeprefix("+ ")
             largest = f"{rung} ({ladder.labels[index]}): {size / ladder.total:.0%}"
         rows.append(
@@ -184,7 +184,8 @@ def _rows(rows: Sequence[Row], timeout_s: int) -> list[str]:
     cells = [
         [r.target, f"{r.rps:,.0f}", _ms(r.p50_ms, timeout_s), _ms(r.p99_ms, timeout_s),
          _ratio(r.ratio_floor), _ratio(r.ratio_blog), cores(r.target_cpu), cores(r.wrk_cpu),
-         cores(r.load_cpu), _number(r.cpu_us_per_request), _connections(r.db_connections_peak),
+         cores(r.load_cpu), _number(r.cpu_us_per_request),
+         "?" if r.db_connections_peak < 0 else f"{r.db_connections_peak:,}",  # -1: no reading
          f"{r.failures:,} ({r.timeouts:,})" if r.timeouts else f"{r.failures:,}", r.bodies,
          r.limit]
         for r in rows
@@ -194,10 +195,6 @@ def _rows(rows: Sequence[Row], timeout_s: int) -> list[str]:
 
 def _ms(value: float | None, timeout_s: int) -> str:
     return f"> {timeout_s * 1000:,}" if value is None else f"{value:.2f}"
-
-
-def _connections(peak: int) -> str:
-    return "?" if peak < 0 else f"{peak:,}"  # -1: no reading succeeded
 
 
 def _number(value: float | None) -> str:
