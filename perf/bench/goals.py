@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import product
 
 from perf.bench.results import Role
 from perf.bench.stats import Row, cores, find
@@ -82,28 +83,11 @@ def _moonshot(row: Row, floor: Row) -> tuple[str, bool]:
 GOALS = (
     Goal("CPU per request ≤ the blog app's", "blog", _cpu_vs_blog),
     *(
-        Goal(
-            f"req/s ≥ {goal:.1f}x the blog app's",
-            "blog",
-            _rps_vs_blog(goal),
-            only=name,
-        )
+        Goal(f"req/s ≥ {goal:.1f}x the blog app's", "blog", _rps_vs_blog(goal), only=name)
         for name, goal in RPS_OVER_BLOG.items()
     ),
     Goal(f"moonshot: CPU per request ≤ {MOONSHOT_OVER_FLOOR:.0f}x the floor's", "floor", _moonshot),
 )
-
-
-def judge(
-    goal: Goal, row: Row | None, reference: Row | None, *, service: str, path: str, against: str
-) -> Verdict:
-    """One mark for ``service`` on ``path`` against ``against``, by the module's rules."""
-    if row is None or reference is None:
-        missing = service if row is None else against
-        return Verdict(goal.title, service, path, "", NOT_COMPARABLE, f"{missing} not measured")
-    figure, reached = goal.test(row, reference)
-    mark, reason = _mark(row, reference, reached)
-    return Verdict(goal.title, service, path, figure, mark, reason)
 
 
 def _mark(row: Row, reference: Row, reached: bool) -> tuple[str, str]:
@@ -131,17 +115,19 @@ def _not_cpu_bound(row: Row) -> str:
 
 
 def verdicts(roles: Sequence[Role], rows: Sequence[Row]) -> list[Verdict]:
-    """Every applicable target for every service, on each path, at ``CONNECTIONS``."""
+    """Every applicable target for every service, on each path, at ``CONNECTIONS``, by the
+    module's rules."""
     found = []
-    for goal in GOALS:
-        for role in roles:
-            if role.kind != "service" or goal.only not in (None, role.name):
-                continue
-            reference = role.blog if goal.reference == "blog" else role.floor
-            for path in PATHS:
-                row = find(rows, role.name, path, CONNECTIONS)
-                other = find(rows, reference, path, CONNECTIONS)
-                found.append(
-                    judge(goal, row, other, service=role.name, path=path, against=reference or "?")
-                )
+    for goal, role, path in product(GOALS, roles, PATHS):
+        if role.kind != "service" or goal.only not in (None, role.name):
+            continue
+        against = (role.blog if goal.reference == "blog" else role.floor) or "?"
+        row, reference = (find(rows, name, path, CONNECTIONS) for name in (role.name, against))
+        if row is None or reference is None:
+            why = f"{role.name if row is None else against} not measured"
+            found.append(Verdict(goal.title, role.name, path, "", NOT_COMPARABLE, why))
+        else:
+            figure, reached = goal.test(row, reference)
+            mark, why = _mark(row, reference, reached)
+            found.append(Verdict(goal.title, role.name, path, figure, mark, why))
     return found
