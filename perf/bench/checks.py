@@ -25,17 +25,14 @@ JSON = "application/json"
 
 def rows_shape_ok(rows: object) -> bool:
     """Whether ``rows`` is a list of the contract's row objects (keys in order, types, format)."""
-    if not isinstance(rows, list):
-        return False
-    for row in rows:
-        if not isinstance(row, dict) or tuple(row) != ROW_KEYS:
-            return False
-        if not isinstance(row["id"], int) or not isinstance(row["name"], str):
-            return False
-        for key in ("create_time", "update_time"):
-            if row[key] is not None and not TIMESTAMP.fullmatch(str(row[key])):
-                return False
-    return True
+    return isinstance(rows, list) and all(
+        isinstance(row, dict)
+        and tuple(row) == ROW_KEYS
+        and isinstance(row["id"], int)
+        and isinstance(row["name"], str)
+        and all(row[key] is None or TIMESTAMP.fullmatch(str(row[key])) for key in ROW_KEYS[2:])
+        for row in rows
+    )
 
 
 def answer_problem(path: str, content_type: str, body: bytes) -> str | None:
