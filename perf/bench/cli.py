@@ -148,17 +148,12 @@ def measure(settings: Settings, selected: Sequence[str] | None, out: Path) -> in
                 file=sys.stderr,
             )
             return 130
-        stem = "perf-" + results.started.replace("-", "").replace(":", "")
         analysis = analyse(results)
+        stem = "perf-" + results.started.replace("-", "").replace(":", "")
         files = _files(results, analysis, stem)
         print(files[f"{stem}.md"].decode())
         if analysis.problems:
-            print("FAILED (nothing written):", file=sys.stderr)
-            for problem in analysis.problems:
-                print(f"  {problem}", file=sys.stderr)
-            for name, log in logs.items():
-                if any(p.startswith((f"{name}:", f"{name} ")) for p in analysis.problems):
-                    print(f"--- {name}: the end of its log\n{tail(log, 30)}", file=sys.stderr)
+            _explain_failure(analysis, logs)
             return 1
         for path in write_all(out, files):
             print(f"wrote {path}")
@@ -169,13 +164,22 @@ def _exit_on_signal(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+def _explain_failure(analysis: Analysis, logs: dict[str, Path]) -> None:
+    print("FAILED (nothing written):", file=sys.stderr)
+    for problem in analysis.problems:
+        print(f"  {problem}", file=sys.stderr)
+    for name, log in logs.items():
+        if any(p.startswith((f"{name}:", f"{name} ")) for p in analysis.problems):
+            print(f"--- {name}: the end of its log\n{tail(log, 30)}", file=sys.stderr)
+
+
 def _files(
     results: Results, analysis: Analysis, stem: str, chart_path: str | None = None, level: int = 1
 ) -> dict[str, bytes]:
     """The run's three files, the report linking the chart at ``chart_path`` (by default the
     one beside it)."""
     document = results.to_dict(analysis.to_dict())
-    report = markdown(results, analysis, chart_path or f"{stem}-ladder.png", level=level)
+    page = markdown(results, analysis, chart_path or f"{stem}-ladder.png", level=level)
     kind = "smoke run" if results.settings.smoke else "run"
     title = (
         f"CPU per request by layer, {analysis.ladder_connections} connections "
@@ -183,7 +187,7 @@ def _files(
     )
     return {
         f"{stem}.json": (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode(),
-        f"{stem}.md": report.encode(),
+        f"{stem}.md": page.encode(),
         f"{stem}-ladder.png": chart.ladder_png(analysis.ladders, title),
     }
 
