@@ -60,8 +60,8 @@ def markdown(
                 [r for r in analysis.rows if (r.path, r.connections) == (path, connections)],
                 s.wrk_timeout_s,
             )
-    lines += ["", f"{h2} Rows before the load", "", "| target | `/demo` rows |", "|---|---|"]
-    lines += [f"| {t['name']} | {t['rows']} |" for t in results.targets]
+    lines += ["", f"{h2} Rows before the load", ""]
+    lines += table(["target", "`/demo` rows"], [[t["name"], t["rows"]] for t in results.targets])
     lines += ["", f"{h2} Verdict", ""]
     if analysis.problems:
         lines += ["**Failed**: a service or floor was wrong:", ""]
