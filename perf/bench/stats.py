@@ -49,10 +49,11 @@ class Row:
     db_connections_peak: int
     bodies: str  # "ok (N checked)" or "wrong: ..."
     limit: str  # "target", "load" or "other"
-    ratio_floor: float | None  # req/s over the floor of its stack
-    ratio_blog: float | None  # req/s over the blog's app of its framework (services)
-    cpu_ratio_floor: float | None  # CPU per request over the floor's
-    cpu_ratio_blog: float | None  # CPU per request over the blog app's (services)
+    # Set by summarise once every row is known (None: no floor, or no blog app, to compare with).
+    ratio_floor: float | None = None  # req/s over the floor of its stack
+    ratio_blog: float | None = None  # req/s over the blog's app of its framework (services)
+    cpu_ratio_floor: float | None = None  # CPU per request over the floor's
+    cpu_ratio_blog: float | None = None  # CPU per request over the blog app's (services)
 
     @property
     def cpu_bound(self) -> bool:
@@ -137,10 +138,6 @@ def _row(role: Role, runs: Sequence[Measurement]) -> Row:
         db_connections_peak=max(m.db_connections_peak for m in runs),
         bodies=bodies,
         limit=limit_of(target_cpu, wrk_cpu, load_cpu),
-        ratio_floor=None,
-        ratio_blog=None,
-        cpu_ratio_floor=None,
-        cpu_ratio_blog=None,
     )
 
 
