@@ -129,11 +129,9 @@ def _ladder(found: Sequence[Ladder], chart: str | None) -> list[str]:
     if not found:
         return ["Not measured: the ladder needs `/demo` and `/idle` of a service and its floor."]
     lines = [f"![The ladder of each stack and floor]({chart})", ""] if chart else []
-    for ladder_table in (
-        _service_ladders([ladder for ladder in found if ladder.kind == "service"]),
-        _floor_ladders([ladder for ladder in found if ladder.kind == "floor"]),
-    ):
-        lines += [*ladder_table, ""] if ladder_table else []
+    for kind, ladder_table in (("service", _service_ladders), ("floor", _floor_ladders)):
+        if of_kind := [ladder for ladder in found if ladder.kind == kind]:
+            lines += [*ladder_table(of_kind), ""]
     lines.append(
         'Each rung is a difference of two rows\' medians (perf/README.md, "The ladder"); a '
         "negative rung is noise larger than the layer."
@@ -146,8 +144,6 @@ def _ladder(found: Sequence[Ladder], chart: str | None) -> list[str]:
 
 
 def _service_ladders(ladders: Sequence[Ladder]) -> list[str]:
-    if not ladders:
-        return []
     rows = []
     for ladder in ladders:
         cells = [
@@ -167,8 +163,6 @@ def _service_ladders(ladders: Sequence[Ladder]) -> list[str]:
 
 
 def _floor_ladders(ladders: Sequence[Ladder]) -> list[str]:
-    if not ladders:
-        return []
     rows = []
     for ladder in ladders:
         (server, driver), (idle, trip) = ladder.labels, ladder.rungs
