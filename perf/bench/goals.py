@@ -1,18 +1,7 @@
 """Issue 13's targets, judged on one run: met, not met, or not comparable, with the figures.
 
-Every target is read at ``CONNECTIONS`` connections, on ``/demo`` and ``/idle``:
-
-- no service uses more CPU per request than the blog's app of the same framework;
-- Django, FastAPI and Starlette serve at least 1.3x their blog app's req/s, Flask 1.0x;
-- moonshot: each service's CPU per request at most 2x its stack's floor.
-
-The rules that keep a mark honest:
-
-- against a reference (the blog's app, the floor) that failed or timed out, or that was not
-  CPU-bound (it did not keep its core busy, so its figures are not its limit): not comparable;
-- a service row with a failed request or a timeout, or a wrong body, is never met;
-- a service row that was not CPU-bound is met if it reaches the target anyway (its figures are a
-  lower bound), and not comparable if it does not.
+Every target (``GOALS``) is read at ``CONNECTIONS`` connections, on ``/demo`` and ``/idle``;
+``_mark`` keeps a mark honest by the rules of perf/README.md, "Issue 13's targets".
 """
 
 from __future__ import annotations
@@ -91,10 +80,14 @@ GOALS = (
 
 
 def _mark(row: Row, reference: Row, reached: bool) -> tuple[str, str]:
+    # A reference that failed or timed out, or was not CPU-bound (its figures are not its
+    # limit), says nothing of the service.
     if why := _failed(reference) or _not_cpu_bound(reference):
         return NOT_COMPARABLE, why
+    # A service row with a failed request or a timeout, or a wrong body, is never met.
     if why := _failed(row) or ("" if row.bodies.startswith("ok") else row.bodies):
         return NOT_MET, why
+    # A row not CPU-bound is a lower bound: met if it reaches the target anyway, else no mark.
     if reached:
         return MET, ""
     if why := _not_cpu_bound(row):
@@ -115,8 +108,7 @@ def _not_cpu_bound(row: Row) -> str:
 
 
 def verdicts(roles: Sequence[Role], rows: Sequence[Row]) -> list[Verdict]:
-    """Every applicable target for every service, on each path, at ``CONNECTIONS``, by the
-    module's rules."""
+    """Every applicable target for every service, on each path, at ``CONNECTIONS``."""
     found = []
     for goal, role, path in product(GOALS, roles, PATHS):
         if role.kind != "service" or goal.only not in (None, role.name):
