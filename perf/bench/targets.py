@@ -110,11 +110,11 @@ def build_targets(selected: Sequence[str] | None = None) -> list[Target]:
             command = ("gunicorn", "-c", "../gunicorn.conf.py", BLOG_GUNICORN[framework])
         else:
             command = _uvicorn("main:app", port)
-        # A folder of its own, so an environment of its own: perf/blog/<framework>/requirements.txt.
         role = Role(
             name, "blog", stack, framework, _floor_of(stack, driver), None,
             SERVERS[stack], framework_name, driver, "the blog's code",
         )  # fmt: skip
+        # A folder of its own, so an environment of its own: perf/blog/<framework>/requirements.txt.
         targets.append(Target(role, ServiceSpec(name, BLOG / framework, command), port))
     if selected:
         missing = set(selected) - {t.name for t in targets}
