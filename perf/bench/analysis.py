@@ -27,10 +27,7 @@ class Analysis:
             "summary": [asdict(row) for row in self.rows],
             "ladder": {
                 "connections": self.ladder_connections,
-                "ladders": [
-                    {**asdict(ladder), "names": ladder.names, "total": ladder.total}
-                    for ladder in self.ladders
-                ],
+                "ladders": [asdict(ladder) for ladder in self.ladders],
             },
             "goals": [asdict(verdict) for verdict in self.verdicts],
             "problems": self.problems,

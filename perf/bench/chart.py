@@ -37,20 +37,14 @@ def ladder_png(ladders: Sequence[Ladder], title: str) -> bytes:
     ):
         names = [ladder.target for ladder in group]
         bottoms = [0.0] * len(group)
-        for rung in RUNGS:
-            heights, hatched = [], []
-            for ladder in group:
-                found = dict(
-                    zip(ladder.names, zip(ladder.rungs, ladder.doubtful, strict=True), strict=True)
-                )
-                size, doubtful = found.get(rung, (None, False))
-                heights.append(max(size or 0.0, 0.0))
-                hatched.append(doubtful)
+        # One kind per group, so every ladder in it has the same rungs.
+        for i, rung in enumerate(group[0].names if group else ()):
+            heights = [max(ladder.rungs[i] or 0.0, 0.0) for ladder in group]
             if not any(heights):
                 continue
             bars = axes.bar(names, heights, bottom=bottoms, color=COLOURS[rung])
-            for bar, doubtful in zip(bars, hatched, strict=True):
-                if doubtful:
+            for bar, ladder in zip(bars, group, strict=True):
+                if ladder.doubtful[i]:
                     bar.set_hatch("//")
             # Values inside the segments tall enough to hold one.
             labels = [f"{h:,.0f}" if h >= tallest / 25 else "" for h in heights]
@@ -58,15 +52,8 @@ def ladder_png(ladders: Sequence[Ladder], title: str) -> bytes:
             bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
         blog = [(i, ladder.blog_us) for i, ladder in enumerate(group) if ladder.blog_us]
         if blog:
-            axes.scatter(
-                [i for i, _ in blog],
-                [us for _, us in blog],
-                marker="_",
-                s=900,
-                linewidths=3,
-                color="black",
-                zorder=3,
-            )
+            x, y = zip(*blog, strict=True)
+            axes.scatter(x, y, marker="_", s=900, linewidths=3, color="black", zorder=3)
         axes.set_title(heading)
         # Right-aligned under their bars: six services' and five floors' names side by side.
         axes.tick_params(axis="x", labelrotation=30)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from perf.bench.stats import Row
 
@@ -23,22 +22,17 @@ TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 IDLE = {"status": "idle"}
 JSON = "application/json"
 
-Rows = list[dict[str, Any]]
-
 
 def rows_shape_ok(rows: object) -> bool:
     """Whether ``rows`` is a list of the contract's row objects (keys in order, types, format)."""
-    if not isinstance(rows, list):
-        return False
-    for row in rows:
-        if not isinstance(row, dict) or tuple(row) != ROW_KEYS:
-            return False
-        if not isinstance(row["id"], int) or not isinstance(row["name"], str):
-            return False
-        for key in ("create_time", "update_time"):
-            if row[key] is not None and not TIMESTAMP.fullmatch(str(row[key])):
-                return False
-    return True
+    return isinstance(rows, list) and all(
+        isinstance(row, dict)
+        and tuple(row) == ROW_KEYS
+        and isinstance(row["id"], int)
+        and isinstance(row["name"], str)
+        and all(row[key] is None or TIMESTAMP.fullmatch(str(row[key])) for key in ROW_KEYS[2:])
+        for row in rows
+    )
 
 
 def answer_problem(path: str, content_type: str, body: bytes) -> str | None:
@@ -58,23 +52,7 @@ def answer_problem(path: str, content_type: str, body: bytes) -> str | None:
 
 def sample_problem(path: str, samples: Sequence[tuple[str, bytes]]) -> str | None:
     """The first wrong body among the samples (content type, body), or None."""
-    for content_type, body in samples:
-        if problem := answer_problem(path, content_type, body):
-            return problem
-    return None
-
-
-def sampled_rows(samples: Sequence[tuple[str, bytes]]) -> list[Rows]:
-    """The sampled ``/demo`` bodies that carry rows (to compare with the database's)."""
-    found = []
-    for _, body in samples:
-        try:
-            value = json.loads(body)
-        except ValueError:
-            continue
-        if rows_shape_ok(value) and value:
-            found.append(value)
-    return found
+    return next(filter(None, (answer_problem(path, *sample) for sample in samples)), None)
 
 
 def run_problems(

@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "perf" / "README.md"
 README_CHART = "docs/ladder.png"  # relative to perf/README.md
 BEGIN, END = "<!-- perf report: begin -->", "<!-- perf report: end -->"
+# --smoke's sizes, where not given (the defaults are the full run's).
 SMOKE = {"rows": 20_000, "rounds": 1, "duration": 1, "warmup": 0}
-FULL = {"rows": 1_000_000, "rounds": 5, "duration": 3, "warmup": 1}
 
 
 def run_parser() -> argparse.ArgumentParser:
@@ -48,11 +48,11 @@ def run_parser() -> argparse.ArgumentParser:
         help="one short round on a small table, for CI (--rows 20000 --rounds 1 --duration 1"
         " --warmup 0)",
     )
-    parser.add_argument("--rows", type=int, help="blog rows to load (default 1,000,000)")
-    parser.add_argument("--rounds", type=int, help="interleaved measuring rounds (default 5)")
-    parser.add_argument("--duration", type=int, help="seconds per wrk run (default 3)")
+    parser.add_argument("--rows", type=int, default=10**6, help="blog rows (default 1,000,000)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
+    parser.add_argument("--duration", type=int, default=3, help="seconds per wrk run (default 3)")
     parser.add_argument(
-        "--warmup", type=int, help="seconds of warm-up per target and path (default 1; 0: none)"
+        "--warmup", type=int, default=1, help="warm-up per target and path, s (default 1; 0: none)"
     )
     parser.add_argument(
         "--connections", type=int, nargs="+", default=[64, 512], help="wrk -c values"
@@ -87,10 +87,6 @@ def report_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Settings:
-    sizes = {key: getattr(args, key) for key in SMOKE}
-    for key, value in (SMOKE if args.smoke else FULL).items():
-        if sizes[key] is None:
-            sizes[key] = value
     env: dict[str, dict[str, str]] = {}
     for item in args.env:
         target, _, assignment = item.partition(":")
@@ -105,10 +101,10 @@ def settings_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         parser.error("wrk is not installed (Debian: apt-get install wrk)")
     return Settings(
         smoke=args.smoke,
-        rows=sizes["rows"],
-        rounds=sizes["rounds"],
-        duration_s=sizes["duration"],
-        warmup_s=sizes["warmup"],
+        rows=args.rows,
+        rounds=args.rounds,
+        duration_s=args.duration,
+        warmup_s=args.warmup,
         connections=args.connections,
         paths=args.paths,
         wrk_timeout_s=args.timeout,
@@ -123,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["report"]:
         return report(report_parser().parse_args(argv[1:]))
     parser = run_parser()
+    if parser.parse_known_args(argv)[0].smoke:
+        parser.set_defaults(**SMOKE)
     args = parser.parse_args(argv)
     return measure(settings_from(args, parser), args.target, args.out)
 
@@ -140,10 +138,10 @@ def measure(settings: Settings, selected: Sequence[str] | None, out: Path) -> in
     # kit starts MariaDB, which inherits it. run_with_login() pins each target itself.
     os.sched_setaffinity(0, settings.load_cpus)
     targets = build_targets(selected)
-    log_dir = Path(tempfile.mkdtemp(prefix="perf-logs-"))
-    try:
+    # The servers' logs go with the run, whatever its end.
+    with tempfile.TemporaryDirectory(prefix="perf-logs-", ignore_cleanup_errors=True) as log_dir:
         try:
-            results, logs = run(targets, settings, log_dir)
+            results, logs = run(targets, settings, Path(log_dir))
         except KeyboardInterrupt:
             print(
                 "interrupted: every target and the database stopped, nothing written",
@@ -160,29 +158,10 @@ def measure(settings: Settings, selected: Sequence[str] | None, out: Path) -> in
         for path in write_all(out, files):
             print(f"wrote {path}")
         return 0
-    finally:
-        shutil.rmtree(log_dir, ignore_errors=True)
 
 
 def _exit_on_signal(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
-
-
-def _files(results: Results, analysis: Analysis, stem: str) -> dict[str, bytes]:
-    document = results.to_dict(analysis.to_dict())
-    return {
-        f"{stem}.json": (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode(),
-        f"{stem}.md": markdown(results, analysis, chart=f"{stem}-ladder.png").encode(),
-        f"{stem}-ladder.png": chart.ladder_png(analysis.ladders, _title(results, analysis)),
-    }
-
-
-def _title(results: Results, analysis: Analysis) -> str:
-    kind = "smoke run" if results.settings.smoke else "run"
-    return (
-        f"CPU per request by layer, {analysis.ladder_connections} connections "
-        f"({kind} of {results.started}, {results.machine['cpus']} CPUs)"
-    )
 
 
 def _explain_failure(analysis: Analysis, logs: dict[str, Path]) -> None:
@@ -192,6 +171,25 @@ def _explain_failure(analysis: Analysis, logs: dict[str, Path]) -> None:
     for name, log in logs.items():
         if any(p.startswith((f"{name}:", f"{name} ")) for p in analysis.problems):
             print(f"--- {name}: the end of its log\n{tail(log, 30)}", file=sys.stderr)
+
+
+def _files(
+    results: Results, analysis: Analysis, stem: str, chart_path: str | None = None, level: int = 1
+) -> dict[str, bytes]:
+    """The run's three files, the report linking the chart at ``chart_path`` (by default the
+    one beside it)."""
+    document = results.to_dict(analysis.to_dict())
+    page = markdown(results, analysis, chart_path or f"{stem}-ladder.png", level=level)
+    kind = "smoke run" if results.settings.smoke else "run"
+    title = (
+        f"CPU per request by layer, {analysis.ladder_connections} connections "
+        f"({kind} of {results.started}, {results.machine['cpus']} CPUs)"
+    )
+    return {
+        f"{stem}.json": (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode(),
+        f"{stem}.md": page.encode(),
+        f"{stem}-ladder.png": chart.ladder_png(analysis.ladders, title),
+    }
 
 
 def report(args: argparse.Namespace) -> int:
@@ -204,11 +202,10 @@ def report(args: argparse.Namespace) -> int:
         for path in write_all(args.file.parent, files):
             print(f"wrote {path}")
         return 0
-    block = markdown(results, analysis, chart=README_CHART, level=3)
-    stem = "perf"
-    files = _files(results, analysis, stem)
+    files = _files(results, analysis, "perf", README_CHART, level=3)
     docs = README.parent / "docs"
-    write_all(docs, {"ladder.png": files[f"{stem}-ladder.png"], "perf.json": files[f"{stem}.json"]})
+    write_all(docs, {"ladder.png": files["perf-ladder.png"], "perf.json": files["perf.json"]})
+    block = files["perf.md"].decode()
     README.write_text(with_block(README.read_text(), BEGIN, END, f"{BEGIN}\n{block}{END}"))
     print(f"wrote {README}, {docs / 'ladder.png'}, {docs / 'perf.json'}")
     return 0

@@ -1,24 +1,14 @@
 """Issue 13's targets, judged on one run: met, not met, or not comparable, with the figures.
 
-Every target is read at ``CONNECTIONS`` connections, on ``/demo`` and ``/idle``:
-
-- no service uses more CPU per request than the blog's app of the same framework;
-- Django, FastAPI and Starlette serve at least 1.3x their blog app's req/s, Flask 1.0x;
-- moonshot: each service's CPU per request at most 2x its stack's floor.
-
-The rules that keep a mark honest:
-
-- against a reference (the blog's app, the floor) that failed or timed out, or that was not
-  CPU-bound (it did not keep its core busy, so its figures are not its limit): not comparable;
-- a service row with a failed request or a timeout, or a wrong body, is never met;
-- a service row that was not CPU-bound is met if it reaches the target anyway (its figures are a
-  lower bound), and not comparable if it does not.
+Every target (``GOALS``) is read at ``CONNECTIONS`` connections, on ``/demo`` and ``/idle``;
+``_mark`` keeps a mark honest by the rules of perf/README.md, "Issue 13's targets".
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import product
 
 from perf.bench.results import Role
 from perf.bench.stats import Row, cores, find
@@ -82,35 +72,22 @@ def _moonshot(row: Row, floor: Row) -> tuple[str, bool]:
 GOALS = (
     Goal("CPU per request ≤ the blog app's", "blog", _cpu_vs_blog),
     *(
-        Goal(
-            f"req/s ≥ {goal:.1f}x the blog app's",
-            "blog",
-            _rps_vs_blog(goal),
-            only=name,
-        )
+        Goal(f"req/s ≥ {goal:.1f}x the blog app's", "blog", _rps_vs_blog(goal), only=name)
         for name, goal in RPS_OVER_BLOG.items()
     ),
     Goal(f"moonshot: CPU per request ≤ {MOONSHOT_OVER_FLOOR:.0f}x the floor's", "floor", _moonshot),
 )
 
 
-def judge(
-    goal: Goal, row: Row | None, reference: Row | None, *, service: str, path: str, against: str
-) -> Verdict:
-    """One mark for ``service`` on ``path`` against ``against``, by the module's rules."""
-    if row is None or reference is None:
-        missing = service if row is None else against
-        return Verdict(goal.title, service, path, "", NOT_COMPARABLE, f"{missing} not measured")
-    figure, reached = goal.test(row, reference)
-    mark, reason = _mark(row, reference, reached)
-    return Verdict(goal.title, service, path, figure, mark, reason)
-
-
 def _mark(row: Row, reference: Row, reached: bool) -> tuple[str, str]:
+    # A reference that failed or timed out, or was not CPU-bound (its figures are not its
+    # limit), says nothing of the service.
     if why := _failed(reference) or _not_cpu_bound(reference):
         return NOT_COMPARABLE, why
+    # A service row with a failed request or a timeout, or a wrong body, is never met.
     if why := _failed(row) or ("" if row.bodies.startswith("ok") else row.bodies):
         return NOT_MET, why
+    # A row not CPU-bound is a lower bound: met if it reaches the target anyway, else no mark.
     if reached:
         return MET, ""
     if why := _not_cpu_bound(row):
@@ -133,15 +110,16 @@ def _not_cpu_bound(row: Row) -> str:
 def verdicts(roles: Sequence[Role], rows: Sequence[Row]) -> list[Verdict]:
     """Every applicable target for every service, on each path, at ``CONNECTIONS``."""
     found = []
-    for goal in GOALS:
-        for role in roles:
-            if role.kind != "service" or goal.only not in (None, role.name):
-                continue
-            reference = role.blog if goal.reference == "blog" else role.floor
-            for path in PATHS:
-                row = find(rows, role.name, path, CONNECTIONS)
-                other = find(rows, reference, path, CONNECTIONS)
-                found.append(
-                    judge(goal, row, other, service=role.name, path=path, against=reference or "?")
-                )
+    for goal, role, path in product(GOALS, roles, PATHS):
+        if role.kind != "service" or goal.only not in (None, role.name):
+            continue
+        against = (role.blog if goal.reference == "blog" else role.floor) or "?"
+        row, reference = (find(rows, name, path, CONNECTIONS) for name in (role.name, against))
+        if row is None or reference is None:
+            why = f"{role.name if row is None else against} not measured"
+            found.append(Verdict(goal.title, role.name, path, "", NOT_COMPARABLE, why))
+        else:
+            figure, reached = goal.test(row, reference)
+            mark, why = _mark(row, reference, reached)
+            found.append(Verdict(goal.title, role.name, path, figure, mark, why))
     return found

@@ -41,11 +41,8 @@ class Ladder:
     blog_us: float | None  # the blog app's /demo, for reference (services)
     caveats: tuple[str, ...]
     doubtful: tuple[bool, ...]  # per rung: built from a row with a caveat
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """Which of ``RUNGS`` the rungs are (a floor has no framework and no data library)."""
-        return RUNGS if self.kind == "service" else (RUNGS[0], RUNGS[2])
+    names: tuple[str, ...]  # which of ``RUNGS`` the rungs are (a floor has rungs 1 and 3)
+    total: float | None  # the rungs' sum: the target's /demo; None if one was not measured
 
     @property
     def measured(self) -> bool:
@@ -53,71 +50,55 @@ class Ladder:
         return any(rung is not None for rung in self.rungs)
 
     @property
-    def total(self) -> float | None:
-        return None if None in self.rungs else sum(r for r in self.rungs if r is not None)
-
-    @property
-    def largest(self) -> tuple[int, float] | None:
-        """The index and size of the rung that costs most."""
-        measured = [(r, i) for i, r in enumerate(self.rungs) if r is not None]
-        if not measured:
-            return None
-        size, index = max(measured)
-        return index, size
+    def largest(self) -> tuple[float, int] | None:
+        """The size and index of the rung that costs most."""
+        return max(((r, i) for i, r in enumerate(self.rungs) if r is not None), default=None)
 
 
 def ladders(roles: Sequence[Role], rows: Sequence[Row], connections: int) -> list[Ladder]:
     """Every service's ladder, then every floor's, at ``connections``."""
-    found = []
-    for role in roles:
-        if role.kind == "service" and role.floor:
-            found.append(_service_ladder(role, rows, connections))
-        elif role.kind == "floor":
-            found.append(_floor_ladder(role, rows, connections))
-    return found
+    return [
+        _ladder(role, rows, connections)
+        for role in roles
+        if role.kind == "floor" or (role.kind == "service" and role.floor)
+    ]
 
 
-def _service_ladder(role: Role, rows: Sequence[Row], connections: int) -> Ladder:
-    floor_idle = find(rows, role.floor, "/idle", connections)
-    floor_demo = find(rows, role.floor, "/demo", connections)
-    idle = find(rows, role.name, "/idle", connections)
-    demo = find(rows, role.name, "/demo", connections)
+def _ladder(role: Role, rows: Sequence[Row], connections: int) -> Ladder:
+    service = role.kind == "service"
+    floor = role.floor if service else role.name
+    floor_idle = find(rows, floor, "/idle", connections)
+    floor_demo = find(rows, floor, "/demo", connections)
+    idle = find(rows, role.name, "/idle", connections) if service else None
+    demo = find(rows, role.name, "/demo", connections) if service else None
     server = _us(floor_idle)
-    framework = _minus(_us(idle), server)
     driver = _minus(_us(floor_demo), server)
     library = _minus(_minus(_us(demo), _us(idle)), driver)
-    blog = find(rows, role.blog, "/demo", connections)
-    # The rows each rung is computed from.
-    sources = (
-        [floor_idle],
-        [idle, floor_idle],
-        [floor_demo, floor_idle],
-        [demo, idle, floor_demo, floor_idle],
+    # Each rung's size, and the rows it is computed from.
+    rungs = {
+        RUNGS[0]: (server, [floor_idle]),
+        RUNGS[1]: (_minus(_us(idle), server), [idle, floor_idle]),
+        RUNGS[2]: (driver, [floor_demo, floor_idle]),
+        RUNGS[3]: (library, [demo, idle, floor_demo, floor_idle]),
+    }
+    names = RUNGS if service else (RUNGS[0], RUNGS[2])
+    sizes = tuple(rungs[name][0] for name in names)
+    labels = (
+        (role.server, role.framework_name or "", role.driver, role.library or "")
+        if service
+        else (role.server, role.driver)
     )
     return Ladder(
         target=role.name,
         kind=role.kind,
         connections=connections,
-        labels=(role.server, role.framework_name or "", role.driver, role.library or ""),
-        rungs=(server, framework, driver, library),
-        blog_us=_us(blog),
+        labels=labels,
+        rungs=sizes,
+        blog_us=_us(find(rows, role.blog, "/demo", connections)),
         caveats=_caveats([floor_idle, idle, floor_demo, demo]),
-        doubtful=tuple(bool(_caveats(group)) for group in sources),
-    )
-
-
-def _floor_ladder(role: Role, rows: Sequence[Row], connections: int) -> Ladder:
-    idle = find(rows, role.name, "/idle", connections)
-    demo = find(rows, role.name, "/demo", connections)
-    return Ladder(
-        target=role.name,
-        kind=role.kind,
-        connections=connections,
-        labels=(role.server, role.driver),
-        rungs=(_us(idle), _minus(_us(demo), _us(idle))),
-        blog_us=None,
-        caveats=_caveats([idle, demo]),
-        doubtful=(bool(_caveats([idle])), bool(_caveats([demo, idle]))),
+        doubtful=tuple(bool(_caveats(rungs[name][1])) for name in names),
+        names=names,
+        total=None if None in sizes else sum(size for size in sizes if size is not None),
     )
 
 

@@ -60,8 +60,8 @@ def markdown(
                 [r for r in analysis.rows if (r.path, r.connections) == (path, connections)],
                 s.wrk_timeout_s,
             )
-    lines += ["", f"{h2} Rows before the load", "", "| target | `/demo` rows |", "|---|---|"]
-    lines += [f"| {t['name']} | {t['rows']} |" for t in results.targets]
+    lines += ["", f"{h2} Rows before the load", ""]
+    lines += table(["target", "`/demo` rows"], [[t["name"], t["rows"]] for t in results.targets])
     lines += ["", f"{h2} Verdict", ""]
     if analysis.problems:
         lines += ["**Failed**: a service or floor was wrong:", ""]
@@ -129,11 +129,9 @@ def _ladder(found: Sequence[Ladder], chart: str | None) -> list[str]:
     if not found:
         return ["Not measured: the ladder needs `/demo` and `/idle` of a service and its floor."]
     lines = [f"![The ladder of each stack and floor]({chart})", ""] if chart else []
-    for ladder_table in (
-        _service_ladders([ladder for ladder in found if ladder.kind == "service"]),
-        _floor_ladders([ladder for ladder in found if ladder.kind == "floor"]),
-    ):
-        lines += [*ladder_table, ""] if ladder_table else []
+    for kind, ladder_table in (("service", _service_ladders), ("floor", _floor_ladders)):
+        if of_kind := [ladder for ladder in found if ladder.kind == kind]:
+            lines += [*ladder_table(of_kind), ""]
     lines.append(
         'Each rung is a difference of two rows\' medians (perf/README.md, "The ladder"); a '
         "negative rung is noise larger than the layer."
@@ -146,8 +144,6 @@ def _ladder(found: Sequence[Ladder], chart: str | None) -> list[str]:
 
 
 def _service_ladders(ladders: Sequence[Ladder]) -> list[str]:
-    if not ladders:
-        return []
     rows = []
     for ladder in ladders:
         cells = [
@@ -156,7 +152,7 @@ def _service_ladders(ladders: Sequence[Ladder]) -> list[str]:
         ]
         largest = ""
         if ladder.largest and ladder.total:
-            index, size = ladder.largest
+            size, index = ladder.largest
             rung = ladder.names[index].split(" (")[0].removeprefix("+ ")
             largest = f"{rung} ({ladder.labels[index]}): {size / ladder.total:.0%}"
         rows.append(
@@ -167,8 +163,6 @@ def _service_ladders(ladders: Sequence[Ladder]) -> list[str]:
 
 
 def _floor_ladders(ladders: Sequence[Ladder]) -> list[str]:
-    if not ladders:
-        return []
     rows = []
     for ladder in ladders:
         (server, driver), (idle, trip) = ladder.labels, ladder.rungs
@@ -184,7 +178,8 @@ def _rows(rows: Sequence[Row], timeout_s: int) -> list[str]:
     cells = [
         [r.target, f"{r.rps:,.0f}", _ms(r.p50_ms, timeout_s), _ms(r.p99_ms, timeout_s),
          _ratio(r.ratio_floor), _ratio(r.ratio_blog), cores(r.target_cpu), cores(r.wrk_cpu),
-         cores(r.load_cpu), _number(r.cpu_us_per_request), _connections(r.db_connections_peak),
+         cores(r.load_cpu), _number(r.cpu_us_per_request),
+         "?" if r.db_connections_peak < 0 else f"{r.db_connections_peak:,}",  # -1: no reading
          f"{r.failures:,} ({r.timeouts:,})" if r.timeouts else f"{r.failures:,}", r.bodies,
          r.limit]
         for r in rows
@@ -194,10 +189,6 @@ def _rows(rows: Sequence[Row], timeout_s: int) -> list[str]:
 
 def _ms(value: float | None, timeout_s: int) -> str:
     return f"> {timeout_s * 1000:,}" if value is None else f"{value:.2f}"
-
-
-def _connections(peak: int) -> str:
-    return "?" if peak < 0 else f"{peak:,}"  # -1: no reading succeeded
 
 
 def _number(value: float | None) -> str:

@@ -14,9 +14,9 @@ from typing import Any
 
 SCHEMA = "gevent-or-asyncio/perf/2"
 
-# wrk's error kinds, and the Lua script's count of answers other than 200 (which include wrk's
-# own "status" count of 4xx and 5xx): every one of them is a failed request.
-SOCKET_ERRORS = ("connect", "read", "write")
+# A failed request: wrk's socket errors and timeouts, and the Lua script's count of answers other
+# than 200 (which holds wrk's own "status" count of 4xx and 5xx, so that one is not added).
+FAILURES = ("connect", "read", "write", "timeout", "non_200")
 
 
 @dataclass(frozen=True)
@@ -71,9 +71,7 @@ class Measurement:
     @property
     def failures(self) -> int:
         """Failed requests: socket errors, answers other than 200, answers after the timeout."""
-        return sum(self.errors[kind] for kind in SOCKET_ERRORS) + (
-            self.errors["non_200"] + self.errors["timeout"]
-        )
+        return sum(self.errors[kind] for kind in FAILURES)
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "failures": self.failures}
@@ -114,18 +112,9 @@ class Results:
     measurements: list[Measurement]
 
     def to_dict(self, derived: Mapping[str, Any]) -> dict[str, Any]:
-        return {
-            "schema": SCHEMA,
-            "started": self.started,
-            "finished": self.finished,
-            "machine": self.machine,
-            "settings": asdict(self.settings),
-            "database": self.database,
-            "roles": [asdict(role) for role in self.roles],
-            "targets": self.targets,
-            **derived,
-            "measurements": [m.to_dict() for m in self.measurements],
-        }
+        records = {key: value for key, value in asdict(self).items() if key != "measurements"}
+        measurements = [m.to_dict() for m in self.measurements]  # last, after what is derived
+        return {"schema": SCHEMA, **records, **derived, "measurements": measurements}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Results:

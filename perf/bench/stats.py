@@ -49,19 +49,15 @@ class Row:
     db_connections_peak: int
     bodies: str  # "ok (N checked)" or "wrong: ..."
     limit: str  # "target", "load" or "other"
-    ratio_floor: float | None  # req/s over the floor of its stack
-    ratio_blog: float | None  # req/s over the blog's app of its framework (services)
-    cpu_ratio_floor: float | None  # CPU per request over the floor's
-    cpu_ratio_blog: float | None  # CPU per request over the blog app's (services)
+    # Set by summarise once every row is known (None: no floor, or no blog app, to compare with).
+    ratio_floor: float | None = None  # req/s over the floor of its stack
+    ratio_blog: float | None = None  # req/s over the blog's app of its framework (services)
+    cpu_ratio_floor: float | None = None  # CPU per request over the floor's
+    cpu_ratio_blog: float | None = None  # CPU per request over the blog app's (services)
 
     @property
     def cpu_bound(self) -> bool:
         return self.limit == "target"
-
-    @property
-    def clean(self) -> bool:
-        """No failed request, no timeout, every checked body right."""
-        return self.failures == 0 and self.bodies.startswith("ok")
 
 
 def cores(value: float) -> str:
@@ -80,40 +76,32 @@ def limit_of(target_cpu: float, wrk_cpu: float, load_cpu: float) -> str:
 
 def median_or_none(values: Iterable[float | None]) -> float | None:
     """The median, None (beyond the timeout) counting as higher than any number."""
-    ordered = sorted(values, key=lambda v: (v is None, v or 0.0))
-    if not ordered:
-        return None
-    half = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[half]
-    low, high = ordered[half - 1], ordered[half]
-    return None if low is None or high is None else (low + high) / 2
-
-
-def cpu_us_per_request(m: Measurement) -> float | None:
-    return m.target_cpu / m.rps * 1e6 if m.rps else None
+    ordered = [math.inf if value is None else value for value in values]
+    median = statistics.median(ordered) if ordered else math.inf
+    return None if math.isinf(median) else median
 
 
 def summarise(roles: Sequence[Role], measurements: Sequence[Measurement]) -> list[Row]:
-    """One row per target, path and concurrency measured, in the roles' order."""
+    """One row per target, path and concurrency measured, in the roles' order, with its ratios
+    to the floor of its stack and (a service's) to the blog's app of its framework."""
     groups: dict[tuple[str, str, int], list[Measurement]] = {}
     for m in measurements:
         if m.round > 0:
             groups.setdefault((m.target, m.path, m.connections), []).append(m)
     keys = sorted({(path, c) for _, path, c in groups}, key=lambda k: (k[1], k[0]))
-    base = {
+    # A floor's role names no floor, a blog app's no blog app: no ratio for them.
+    base: dict[tuple[str | None, str, int], Row] = {
         (role.name, path, c): _row(role, runs)
         for role in roles
         for path, c in keys
         if (runs := groups.get((role.name, path, c)))
     }
-    rows = []
-    for (name, path, c), row in base.items():
-        role = next(r for r in roles if r.name == name)
-        floor = base.get((role.floor, path, c)) if role.floor and role.kind != "floor" else None
-        blog = base.get((role.blog, path, c)) if role.blog and role.kind == "service" else None
-        rows.append(_with_ratios(row, floor, blog))
-    return rows
+    return [
+        _with_ratios(row, base.get((role.floor, path, c)), base.get((role.blog, path, c)))
+        for role in roles
+        for path, c in keys
+        if (row := base.get((role.name, path, c)))
+    ]
 
 
 def _row(role: Role, runs: Sequence[Measurement]) -> Row:
@@ -128,7 +116,7 @@ def _row(role: Role, runs: Sequence[Measurement]) -> Row:
         bodies = f"wrong: {unchecked} answers unchecked"
     else:
         bodies = f"ok ({sum(m.bodies for m in runs)} checked)"
-    per_request = [v for m in runs if (v := cpu_us_per_request(m)) is not None]
+    per_request = [m.target_cpu / m.rps * 1e6 for m in runs if m.rps]
     return Row(
         target=role.name,
         kind=role.kind,
@@ -150,10 +138,6 @@ def _row(role: Role, runs: Sequence[Measurement]) -> Row:
         db_connections_peak=max(m.db_connections_peak for m in runs),
         bodies=bodies,
         limit=limit_of(target_cpu, wrk_cpu, load_cpu),
-        ratio_floor=None,
-        ratio_blog=None,
-        cpu_ratio_floor=None,
-        cpu_ratio_blog=None,
     )
 
 

@@ -31,7 +31,7 @@ def test_the_rungs_of_a_service() -> None:
     assert django.labels == ("gunicorn + gevent", "Django", "mysqlclient + greenify", "Django ORM")
     assert django.caveats == ()
     assert django.doubtful == (False, False, False, False)
-    index, _ = django.largest or (None, 0)
+    _, index = django.largest or (0, None)
     assert index == 3  # the data library: recorded figures, 1,129 of 1,129 minus 558 minus 208
 
 

@@ -17,8 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from perf.bench import wrk
-from perf.bench.checks import sample_problem, sampled_rows
+from perf.bench.checks import sample_problem
+from perf.bench.measure import parse, wrk
 
 LATE_S = 1.3  # past the tests' 1 s timeout
 ROW = b'[{"id":7,"name":"a","create_time":"2024-08-20T01:00:00Z","update_time":null}]'
@@ -78,26 +78,24 @@ def _wrk_installed() -> None:
 def test_every_status_is_checked_and_timeouts_counted() -> None:
     # Requests 5 and 6 are held past the timeout (two connections: both at once).
     with serving(lambda n: n in (5, 6)) as url:
-        output, cpu = wrk.run(url, connections=2, seconds=3, timeout_s=1, cpus=[0])
-    n = output.numbers
+        n, samples, cpu = wrk(url, connections=2, seconds=3, timeout_s=1, cpus=[0])
     assert n["requests"] > 20
     assert n["checked"] == n["requests"]  # the script saw every answer
     assert (n["non_200"], n["statuses"]) == (5, {"503": 5})
     assert n["timeout"] == 2
     assert 0 < n["p99_us"] < 1_000_000  # two late answers of hundreds or more: p99 in time
     assert cpu > 0
-    assert sample_problem("/demo", output.samples) is None
-    assert sampled_rows(output.samples)[0][0]["id"] == 7
+    assert sample_problem("/demo", samples) is None
+    assert {body for _, body in samples} == {ROW}  # the 200s' bodies, the 503s' never
     # Answers 1, 2, 4, ... (1, 2 and 4 were 503s), and the first eight others with rows.
-    assert len(output.samples) >= 8 + 4
+    assert len(samples) >= 8 + 4
 
 
 def test_percentiles_are_over_every_answer_the_late_ones_included() -> None:
     # A tenth of the answers late: p50 in time, p99 beyond the timeout (wrk's own p99, of the
     # answers in time only, would be a few milliseconds).
     with serving(lambda n: n % 10 == 0) as url:
-        output, _ = wrk.run(url, connections=20, seconds=3, timeout_s=1, cpus=[0])
-    n = output.numbers
+        n, _, _ = wrk(url, connections=20, seconds=3, timeout_s=1, cpus=[0])
     assert n["requests"] > 100
     assert 0.05 < n["timeout"] / n["requests"] < 0.2
     assert 0 < n["p50_us"] < 1_000_000
@@ -106,8 +104,7 @@ def test_percentiles_are_over_every_answer_the_late_ones_included() -> None:
 
 def test_percentiles_beyond_the_timeout_when_every_answer_is_late() -> None:
     with serving(lambda n: True) as url:
-        output, _ = wrk.run(url, connections=4, seconds=3, timeout_s=1, cpus=[0])
-    n = output.numbers
+        n, _, _ = wrk(url, connections=4, seconds=3, timeout_s=1, cpus=[0])
     assert n["requests"] >= 4
     assert n["timeout"] == n["requests"]
     assert n["p50_us"] == n["p99_us"] == -1
@@ -119,8 +116,8 @@ def test_parse_reads_the_numbers_and_the_bodies() -> None:
         'PERF_JSON {"requests":3,"timeout":0,"statuses":{}}\n'
         f"PERF_BODY {b'application/json'.hex()}0a{b'[]'.hex()}\n"
     )
-    parsed = wrk.parse(stdout)
-    assert parsed.numbers == {"requests": 3, "timeout": 0, "statuses": {}}
-    assert parsed.samples == [("application/json", b"[]")]
-    with pytest.raises(wrk.WrkError, match="no result"):
-        wrk.parse("Running 1s test\n")
+    numbers, samples = parse(stdout)
+    assert numbers == {"requests": 3, "timeout": 0, "statuses": {}}
+    assert samples == [("application/json", b"[]")]
+    with pytest.raises(RuntimeError, match="no result"):
+        parse("Running 1s test\n")
