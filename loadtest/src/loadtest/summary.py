@@ -248,15 +248,17 @@ class Summary:
     def conditions(self) -> list[Condition]:
         return sorted({condition for condition, _ in self.cells}, key=_condition_order)
 
-    def scenarios(self) -> list[str]:
-        return list(dict.fromkeys(c.scenario for c in self.conditions))
+    @property
+    def baselines(self) -> list[Condition]:
+        """Each scenario's condition with nothing added (the first such, if several)."""
+        found: dict[str, Condition] = {}
+        for c in self.conditions:
+            if c.baseline:
+                found.setdefault(c.scenario, c)
+        return list(found.values())
 
     def cell(self, condition: Condition, target: str) -> Cell | None:
         return self.cells.get((condition, target))
-
-    def baseline(self, scenario: str) -> Condition | None:
-        """The scenario's condition with nothing added (the first such, if several)."""
-        return next((c for c in self.conditions if c.scenario == scenario and c.baseline), None)
 
     def row(self, condition: Condition) -> list[Cell]:
         return [c for t in self.targets if (c := self.cell(condition, t)) is not None]
