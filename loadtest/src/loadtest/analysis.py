@@ -12,29 +12,32 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from loadtest.settings import DEFAULT_POOL_SIZE
 from loadtest.summary import Summary
 from loadtest.validation import is_wrong_answer
-from loadtest.verdict import Question, capacity_measure, questions
+from loadtest.verdict import Measure, Question, Side, best_sides, capacity_measure, questions
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from loadtest.results import RunResults, Search
-    from loadtest.summary import Cell, Condition, Figure
-    from loadtest.verdict import Measure
+    from loadtest.summary import Condition, Figure
 
 POOL_BOUND_AT = 0.8  # of the pool's ceiling: from here the pool, not the model, is the limit
 HEADROOM = 1.5  # a pool sized for the mean busy connections, with room for bursts
+ABSOLUTE = Measure("req/s", higher_is_better=True, of=lambda cell: cell.absolute)
 
 
 @dataclass(frozen=True)
 class Group:
-    """A column of a table, a group of bars: a condition, with the pool's ceiling under it."""
+    """A column of a table, a group of bars: a condition, with the pool's ceiling under it and
+    what its fastest service asks of the pool."""
 
     label: str
     condition: Condition
-    top: float = 0.0  # the fastest service's median capacity, req/s (0: none sustained)
+    fastest: str = ""  # the service with the highest median capacity (req/s)
+    top: float = 0.0  # that capacity (0: none sustained)
+    hold_ms: float = 0.0  # a lookup's time at light load (``light_hold``; 0: unknown)
+    workers: int = 1
     pool: int | None = None  # connections per worker; None: not recorded
     ceiling: float | None = None  # lookups/s over every worker; None: unknown
     ceiling_per_core: float | None = None  # in the capacity's unit, for the charts
@@ -48,27 +51,17 @@ class Group:
         """The fastest service's capacity over the pool's ceiling."""
         return self.top / self.ceiling if self.ceiling else 0.0
 
-
-@dataclass(frozen=True)
-class Move:
-    """A model's best service's capacity (req/s) without and with the most added latency."""
-
-    model: str
-    target: str
-    base: float
-    worst: float
-
-
-@dataclass(frozen=True)
-class Sizing:
-    latency: float
-    target: str
-    per_worker: float  # req/s
-    hold_ms: float  # a light-load lookup's time
-    busy: float  # connections busy on average (Little's law)
+    @property
+    def per_worker(self) -> float:
+        return self.top / self.workers
 
     @property
-    def pool(self) -> int:
+    def busy(self) -> float:
+        """Connections the fastest service keeps busy per worker on average (Little's law)."""
+        return self.per_worker * self.hold_ms / 1000
+
+    @property
+    def sized_pool(self) -> int:
         return math.ceil(self.busy * HEADROOM)
 
 
@@ -85,8 +78,7 @@ class SweepLine:
 
 @dataclass(frozen=True)
 class Sweep:
-    latency: float
-    groups: list[Group]
+    groups: list[Group]  # one per pool size, smallest first
     lines: list[SweepLine]
 
 
@@ -99,8 +91,7 @@ class Analysis:
     baselines: list[Group]  # each scenario with nothing added
     latencies: list[Group]  # the lead scenario at each added database latency
     delayed: list[Condition]  # every scenario with database latency added (default pool)
-    moves: list[Move]
-    sizing: list[Sizing]
+    moves: list[tuple[Side, Figure]]  # each model's best at the least latency; it at the most
     sweeps: list[Sweep]
 
     @property
@@ -115,19 +106,17 @@ class Analysis:
 
 def analyse(runs: Sequence[RunResults]) -> Analysis:
     summary = Summary.of(runs)
-    bases = [(s, c) for s in summary.scenarios() if (c := summary.baseline(s)) is not None]
-    baselines = [Group(s, c) for s, c in bases]  # no ceilings: the pool is not their question
     latencies = _latency_groups(summary)
     return Analysis(
         summary=summary,
         slo=runs[0].settings.slo_ms,
         measure=capacity_measure(summary),
         questions=[_unless_pool_bound(q, latencies) for q in questions(summary)],
-        baselines=baselines,
+        # No ceilings: the pool is not the baselines' question.
+        baselines=[Group(c.scenario, c) for c in summary.baselines],
         latencies=latencies,
-        delayed=[c for c in _defaults(summary) if c.db_latency_ms],
+        delayed=[c for c in summary.conditions if c.db_latency_ms and c.default_pool],
         moves=_moves(summary, latencies),
-        sizing=_sizing(summary, latencies),
         sweeps=_sweeps(summary),
     )
 
@@ -149,12 +138,12 @@ def median(fig: Figure | None) -> float | None:
     return None if fig is None else fig.median
 
 
-def light_hold(summary: Summary, condition: Condition) -> float | None:
+def light_hold(summary: Summary, condition: Condition) -> float:
     """The time one lookup takes at light load: the lowest, over the services, of the median
     p50 at their lightest sustained rate. It includes the HTTP exchange, so it errs high and
-    the ceiling made from it errs low, never high."""
+    the ceiling made from it errs low, never high. 0: no service sustained a rate."""
     holds = [m for c in summary.row(condition) if (m := median(c.light_p50)) is not None]
-    return min(holds, default=None)
+    return min(holds, default=0.0)
 
 
 def _group(summary: Summary, label: str, condition: Condition) -> Group:
@@ -164,107 +153,65 @@ def _group(summary: Summary, label: str, condition: Condition) -> Group:
         or summary.label_int("db_pool_size")
     )
     workers = summary.label_int("web_concurrency") or 1
+    rated = [(m, c.target) for c in summary.row(condition) if (m := median(c.absolute))]
+    top, fastest = max(rated, key=lambda kv: kv[0], default=(0.0, ""))
     hold = light_hold(summary, condition)
-    top = fastest(summary, condition)
-    group = Group(label, condition, top[1] if top else 0.0, pool)
     if pool is None or not hold:
-        return group
+        return Group(label, condition, fastest, top, hold, workers, pool)
     ceiling = pool * workers * 1000 / hold
     allowance = summary.allowance if summary.per_core else 1.0
     per_core = ceiling / allowance if allowance else None
-    return replace(group, ceiling=ceiling, ceiling_per_core=per_core)
-
-
-def _defaults(summary: Summary) -> list[Condition]:
-    """The conditions with a database latency recorded, under the default pool."""
-    return [
-        c
-        for c in summary.conditions
-        if c.db_latency_ms is not None and c.db_pool_size in {None, DEFAULT_POOL_SIZE}
-    ]
+    return Group(label, condition, fastest, top, hold, workers, pool, ceiling, per_core)
 
 
 def _latency_groups(summary: Summary) -> list[Group]:
-    conditions = _defaults(summary)
-    if not any(c.db_latency_ms for c in conditions):
+    """The first scenario (`demo` where measured) at each recorded latency, default pool."""
+    rows = [c for c in summary.conditions if c.db_latency_ms is not None and c.default_pool]
+    if not any(c.db_latency_ms for c in rows):
         return []
-    scenarios = [s for s in summary.scenarios() if any(c.scenario == s for c in conditions)]
-    lead = "demo" if "demo" in scenarios else scenarios[0]
-    return [
-        _group(summary, f"+{c.db_latency_ms:g} ms", c) for c in conditions if c.scenario == lead
-    ]
+    lead = rows[0].scenario
+    return [_group(summary, f"+{c.db_latency_ms:g} ms", c) for c in rows if c.scenario == lead]
 
 
-def fastest(summary: Summary, condition: Condition) -> tuple[Cell, float] | None:
-    """The service with the highest median capacity (req/s) under the condition."""
-    rated = [(c, m) for c in summary.row(condition) if (m := median(c.absolute))]
-    return max(rated, key=lambda kv: kv[1], default=None)
-
-
-def _moves(summary: Summary, groups: Sequence[Group]) -> list[Move]:
+def _moves(summary: Summary, groups: Sequence[Group]) -> list[tuple[Side, Figure]]:
     if not groups:
         return []
-    base, worst = groups[0].condition, groups[-1].condition
     moves = []
-    for model in summary.models:
-        cells = [c for c in summary.row(base) if c.stack == model]
-        rated = [(c, m) for c in cells if (m := median(c.absolute))]
-        if not rated:
-            continue
-        cell, at_base = max(rated, key=lambda kv: kv[1])
-        there = summary.cell(worst, cell.target)
-        if (at_worst := median(there.absolute) if there else None) is not None:
-            moves.append(Move(model, cell.target, at_base, at_worst))
+    for side in best_sides(summary, groups[0].condition, ABSOLUTE).values():
+        there = summary.cell(groups[-1].condition, side.service)
+        if there is not None and (worst := there.absolute) is not None:
+            moves.append((side, worst))
     return moves
 
 
-def _sizing(summary: Summary, groups: Sequence[Group]) -> list[Sizing]:
-    workers = summary.label_int("web_concurrency") or 1
-    found = []
-    for group in groups:
-        if not group.latency or (top := fastest(summary, group.condition)) is None:
-            continue
-        cell, rate = top
-        hold = light_hold(summary, group.condition) or group.latency
-        per_worker = rate / workers
-        found.append(Sizing(group.latency, cell.target, per_worker, hold, per_worker * hold / 1000))
-    return found
-
-
 def _sweeps(summary: Summary) -> list[Sweep]:
+    """`demo` at each added latency measured with two pool sizes or more, smallest first (the
+    conditions' order)."""
     if len({c.db_pool_size for c in summary.conditions if c.db_pool_size is not None}) < 2:
         return []
-    sweeps = []
-    for latency in sorted({c.db_latency_ms for c in summary.conditions if c.db_latency_ms}):
-        conditions = sorted(
-            (
-                c
-                for c in summary.conditions
-                if c.db_latency_ms == latency and c.db_pool_size is not None
-                if c.scenario == "demo"
-            ),
-            key=lambda c: c.db_pool_size or 0,
-        )
-        if len(conditions) < 2:
-            continue
-        groups = [_group(summary, f"pool {c.db_pool_size}", c) for c in conditions]
-        sweeps.append(Sweep(latency, groups, _sweep_lines(summary, conditions)))
-    return sweeps
+    swept: dict[float, list[Condition]] = {}
+    for c in summary.conditions:
+        if c.scenario == "demo" and c.db_latency_ms and c.db_pool_size is not None:
+            swept.setdefault(c.db_latency_ms, []).append(c)
+    return [
+        Sweep([_group(summary, f"pool {c.db_pool_size}", c) for c in cs], _sweep_lines(summary, cs))
+        for cs in swept.values()
+        if len(cs) >= 2
+    ]
 
 
 def _sweep_lines(summary: Summary, conditions: Sequence[Condition]) -> list[SweepLine]:
     pools = [c.db_pool_size or 0 for c in conditions]
+    rows = {
+        target: [cell.capacity if (cell := summary.cell(c, target)) else None for c in conditions]
+        for target in summary.targets
+    }
     lines = []
     for model in summary.models:
-        rows = []
-        for target in summary.targets:
-            figures = [cell.capacity if (cell := summary.cell(c, target)) else None
-                       for c in conditions]  # fmt: skip
-            if summary.stacks.get(target) == model and any(figures):
-                rows.append((target, figures))
-        if not rows:
+        mine = [(t, f) for t, f in rows.items() if summary.stacks.get(t) == model and any(f)]
+        if not mine:
             continue
-        target, figures = max(rows, key=lambda row: max(f.median for f in row[1] if f))
+        target, figures = max(mine, key=lambda row: max(f.median for f in row[1] if f))
         best = max((f for f in figures if f), key=lambda f: f.median)
         enough = next(p for p, f in zip(pools, figures, strict=True) if f and f.overlaps(best))
         largest = figures[-1]
@@ -291,9 +238,7 @@ def _problems(found: Search) -> list[str]:
     capacity = found.capacity.rps or 0.0
     lightest = min(found.rate_steps, key=lambda s: s.offered_rps or 0.0, default=None)
     problems = []
-    for step in found.steps:
-        if not step.failures:
-            continue
+    for step in (s for s in found.steps if s.failures):
         offered = step.offered_rps
         if any(is_wrong_answer(m.split(": ", 1)[-1]) for m in step.errors):
             why = "wrong answers"

@@ -34,11 +34,11 @@ class Evidence:
     above_p99_ms: float | None
 
 
-def pooled(steps: Sequence[Step]) -> tuple[int, float | None]:
+def pooled(steps: Sequence[Step | None]) -> tuple[int, float | None]:
     """The steps' answers and their p99 over all of them (None: no answer)."""
     histogram = Histogram()
     for step in steps:
-        if step.histogram:
+        if step is not None and step.histogram:
             histogram.add_encoded(step.histogram)
     count = histogram.count
     return count, (histogram.percentile_ms(99.0) if count else None)
@@ -46,11 +46,9 @@ def pooled(steps: Sequence[Step]) -> tuple[int, float | None]:
 
 def of_rounds(searches: Sequence[Search]) -> Evidence:
     """What decided the capacity of these rounds (one search each)."""
-    knees = [s for r in searches if (s := r.step(r.capacity.step)) is not None]
-    above = [s for r in searches if (s := r.step(r.capacity.above)) is not None]
-    knee_answers, knee_p99 = pooled(knees)
-    above_answers, above_p99 = pooled(above)
-    return Evidence(len(searches), knee_answers, knee_p99, above_answers, above_p99)
+    knees = pooled([r.step(r.capacity.step) for r in searches])
+    above = pooled([r.step(r.capacity.above) for r in searches])
+    return Evidence(len(searches), *knees, *above)
 
 
 def lines(a: Analysis) -> list[str]:
@@ -58,13 +56,9 @@ def lines(a: Analysis) -> list[str]:
     answers at its knee and just above, pooled over the rounds, against the aim."""
     aim = a.summary.runs[0].settings.knee_answers if a.summary.runs else 0
     out = []
-    for question in a.questions:
-        if not question.measure.higher_is_better:
-            continue
+    for question in (q for q in a.questions if q.measure.higher_is_better):
         for side in question.ranked:
-            cell = a.summary.cell(question.condition, side.service)
-            if cell is None:
-                continue
+            cell = a.summary.cells[question.condition, side.service]
             found = of_rounds([r.search for r in cell.rounds])
             short = f" (short of {aim:,})" if found.knee_answers < aim else ""
             out.append(

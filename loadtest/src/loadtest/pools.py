@@ -84,9 +84,9 @@ def section(a: Analysis) -> list[str]:
 def _database_sentence(a: Analysis) -> str:
     base, worst = a.latencies[0].condition, a.latencies[-1].condition
     changes = [
-        f"{m.target} ({m.model}) from {m.base:,.0f} to {m.worst:,.0f} req/s "
-        f"({(m.worst / m.base - 1):+.0%})"
-        for m in a.moves
+        f"{side.service} ({side.model}) from {side.figure.median:,.0f} to {fig.median:,.0f} "
+        f"req/s ({(fig.median / side.figure.median - 1):+.0%})"
+        for side, fig in a.moves
     ]
     limits = [
         f"at +{g.latency:g} ms the pool lets through {g.ceiling:,.0f} lookups/s and the fastest "
@@ -109,23 +109,17 @@ def _database_sentence(a: Analysis) -> str:
 
 
 def _watched(a: Analysis) -> list[str]:
+    measured = [c for g in a.latencies for c in a.summary.row(g.condition)]
     names = sorted(
-        {
-            name
-            for g in a.latencies
-            for cell in a.summary.row(g.condition)
-            for r in cell.rounds
-            for s in r.search.steps
-            for name in s.watched_cpu_s
-        }
+        {n for c in measured for r in c.rounds for s in r.search.steps for n in s.watched_cpu_s}
     )
     if not names:
         return []
     rows = []
     for target in a.summary.targets:
+        row = [a.summary.cell(g.condition, target) for g in a.latencies]
         for name in names:
-            cells = [a.summary.cell(g.condition, target) for g in a.latencies]
-            values = [median(c.watched(name)) if c else None for c in cells]
+            values = [median(c.watched(name)) if c else None for c in row]
             rows.append([target, name, *("" if v is None else f"{v:.2f}" for v in values)])
     header = ["service", "process", *(g.label for g in a.latencies)]
     return [
@@ -138,18 +132,20 @@ def _watched(a: Analysis) -> list[str]:
 
 
 def _sizing(a: Analysis) -> list[str]:
-    if not a.sizing:
+    # Every group with a service sustained has a light-load p50 (that service's, at least).
+    sized = [g for g in a.latencies if g.latency and g.top and g.hold_ms]
+    if not sized:
         return []
     return [
         "What to size for: a worker needs at least its request rate times the time a lookup "
         "holds a connection (the database round trip and the driver's work), plus headroom.",
         "",
         *(
-            f"- At +{s.latency:g} ms, the fastest service ({s.target}, {s.per_worker:,.0f} req/s "
-            f"per worker) keeps up to {s.busy:.1f} connections busy on average (rate x a "
-            f"light-load lookup's {s.hold_ms:.3g} ms, Little's law): size the pool for at least "
-            f"{s.pool} per worker to leave room for bursts."
-            for s in a.sizing
+            f"- At +{g.latency:g} ms, the fastest service ({g.fastest}, {g.per_worker:,.0f} req/s "
+            f"per worker) keeps up to {g.busy:.1f} connections busy on average (rate x a "
+            f"light-load lookup's {g.hold_ms:.3g} ms, Little's law): size the pool for at least "
+            f"{g.sized_pool} per worker to leave room for bursts."
+            for g in sized
         ),
         "",
     ]
@@ -164,9 +160,9 @@ def _sweeps(a: Analysis) -> list[str]:
         ]
     lines = ["### Pool size", ""]
     for sweep in a.sweeps:
-        lines += [_sweep_sentence(a, sweep), "", f"`demo` at +{sweep.latency:g} ms "
-                  f"({a.measure.name}):", ""]  # fmt: skip
-        lines += cells(a, sweep.groups, ceilings=True)
+        latency = sweep.groups[0].latency
+        lines += [_sweep_sentence(a, sweep), "", f"`demo` at +{latency:g} ms ({a.measure.name}):"]
+        lines += ["", *cells(a, sweep.groups, ceilings=True)]
     return lines
 
 
@@ -183,7 +179,7 @@ def _sweep_sentence(a: Analysis, sweep: Sweep) -> str:
             part += f" but down to {line.fall:,.0f} with {pools[-1]}"
         parts.append(part)
     return (
-        f"At +{sweep.latency:g} ms, with pools of {', '.join(str(p) for p in pools)} "
+        f"At +{sweep.groups[0].latency:g} ms, with pools of {', '.join(str(p) for p in pools)} "
         f"connections, `demo` capacity ({a.measure.name}) is: {'; '.join(parts)}. Below those "
         "sizes the pool, not the stack, is the limit."
     )

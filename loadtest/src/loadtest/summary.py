@@ -12,13 +12,14 @@ for the machine.
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from loadtest.settings import DEFAULT_POOL_SIZE
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from loadtest.results import RunResults, Search, Step
 
@@ -40,15 +41,19 @@ class Condition:
     db_pool_size: int | None = None
 
     @property
+    def default_pool(self) -> bool:
+        return self.db_pool_size in {None, DEFAULT_POOL_SIZE}
+
+    @property
     def baseline(self) -> bool:
         """No database latency added and the default pool (or neither recorded)."""
-        return self.db_latency_ms in {None, 0.0} and self.db_pool_size in {None, DEFAULT_POOL_SIZE}
+        return not self.db_latency_ms and self.default_pool
 
     def describe(self) -> str:
         parts = [f"`{self.scenario}`"]
         if self.db_latency_ms:
             parts.append(f"+{self.db_latency_ms:g} ms per database round trip")
-        if self.db_pool_size is not None and self.db_pool_size != DEFAULT_POOL_SIZE:
+        if not self.default_pool:
             parts.append(f"pool of {self.db_pool_size}")
         return ", ".join(parts)
 
@@ -68,9 +73,9 @@ class Round:
     @property
     def per_core(self) -> float | None:
         """Capacity per core of allowance, or plain req/s without an allowance."""
-        if self.capacity is None:
-            return None
-        return self.capacity / self.allowance if self.allowance else self.capacity
+        if self.capacity is None or not self.allowance:
+            return self.capacity
+        return self.capacity / self.allowance
 
     @property
     def lower_bound(self) -> bool:
@@ -86,8 +91,7 @@ class Round:
 
     @property
     def contended(self) -> bool:
-        step = self.limiting or self.sustained
-        return step is not None and self.local and is_contended(step)
+        return self.local and is_contended(self.limiting or self.sustained)
 
     @property
     def light_p50(self) -> float | None:
@@ -95,30 +99,18 @@ class Round:
         nothing queues, which is longer than it holds a pooled connection (the HTTP exchange
         is in it too)."""
         steps = [s for s in self.search.steps if s.offered_rps is not None and s.sustained]
-        if not steps:
-            return None
-        return min(steps, key=lambda s: s.offered_rps or 0.0).latency_ms.p50
-
-    @property
-    def cpu_us(self) -> float | None:
-        """Service CPU per request at the highest sustained load."""
-        step = self.sustained
-        return None if step is None else step.cpu_us_per_request
+        lightest = min(steps, key=lambda s: s.offered_rps or 0.0, default=None)
+        return None if lightest is None else lightest.latency_ms.p50
 
 
-def other_load(step: Step) -> float | None:
-    """Cores the machine spent on processes outside the measurement (None when unknowable:
-    without the service's CPU). Meaningful only when the service runs on the runner's machine
-    (its CPU read from its processes): callers check that."""
-    if step.service_cpu_s is None:
-        return None
+def is_contended(step: Step | None) -> bool:
+    """Whether processes outside the measurement spent over ``CONTENDED_AT`` cores during the
+    step (unknowable without the service's CPU). Meaningful only when the service runs on the
+    runner's machine (its CPU read from its processes): callers check that."""
+    if step is None or step.service_cpu_s is None:
+        return False
     ours = step.service_cpu_s + sum(step.watched_cpu_s.values()) + step.generator_cpu_s
-    return max(step.machine_cpu_cores - ours / step.window_s, 0.0)
-
-
-def is_contended(step: Step) -> bool:
-    other = other_load(step)
-    return other is not None and other > CONTENDED_AT
+    return step.machine_cpu_cores - ours / step.window_s > CONTENDED_AT
 
 
 @dataclass(frozen=True)
@@ -140,12 +132,14 @@ class Figure:
         return self.low <= other_high and other.low <= high
 
 
-def figure(values: Sequence[float], **marks: Any) -> Figure | None:
-    """The median over the rounds (``statistics.median``, the one definition), with the range
-    and ``marks`` (``Figure``'s keywords after ``rounds``); None without values."""
-    if not values:
+def figure(values: Iterable[float | None], **marks: Any) -> Figure | None:
+    """The median over the rounds that have a value (``statistics.median``, the one
+    definition), with the range and ``marks`` (``Figure``'s keywords after ``rounds``); None
+    without values."""
+    found = [v for v in values if v is not None]
+    if not found:
         return None
-    return Figure(statistics.median(values), min(values), max(values), len(values), **marks)
+    return Figure(statistics.median(found), min(found), max(found), len(found), **marks)
 
 
 @dataclass
@@ -160,10 +154,9 @@ class Cell:
     @property
     def capacity(self) -> Figure | None:
         """Capacity per core (req/s without an allowance)."""
-        values = [r.per_core for r in self.rounds if r.per_core is not None]
         limits = sorted({r.search.capacity.limit for r in self.rounds if r.lower_bound})
         return figure(
-            values,
+            [r.per_core for r in self.rounds],
             lower_bound=bool(limits),
             bounded_by=tuple(limits),
             contended=any(r.contended for r in self.rounds),
@@ -172,41 +165,43 @@ class Cell:
     @property
     def absolute(self) -> Figure | None:
         """Capacity in req/s, whatever the CPU allowance."""
-        return figure([r.capacity for r in self.rounds if r.capacity is not None])
+        return figure([r.capacity for r in self.rounds])
 
     @property
     def light_p50(self) -> Figure | None:
-        return figure([r.light_p50 for r in self.rounds if r.light_p50 is not None])
+        return figure([r.light_p50 for r in self.rounds])
+
+    @property
+    def peaks(self) -> list[Step]:
+        """Each round's highest sustained step."""
+        return [s for r in self.rounds if (s := r.sustained) is not None]
 
     def watched(self, name: str) -> Figure | None:
         """Cores a watched process spent at each round's highest sustained step."""
-        steps = [s for r in self.rounds if (s := r.sustained) is not None]
-        return figure([s.watched_cpu_s.get(name, 0.0) / s.window_s for s in steps])
+        return figure([s.watched_cpu_s.get(name, 0.0) / s.window_s for s in self.peaks])
 
     @property
     def cpu_us(self) -> Figure | None:
-        values = [r.cpu_us for r in self.rounds if r.cpu_us is not None]
+        """Service CPU per request at each round's highest sustained step."""
+        values = [s.cpu_us_per_request for s in self.peaks]
         return figure(values, contended=any(r.contended for r in self.rounds))
 
     @property
     def saturation_p99(self) -> Figure | None:
         """p99 of the saturation probe (closed loop, flat out)."""
-        probes = [(r.search.probe, r.local) for r in self.rounds]
-        steps = [(p, local) for p, local in probes if p is not None and p.requests]
+        probes = [(r, p) for r in self.rounds if (p := r.search.probe) is not None and p.requests]
         return figure(
-            [p.latency_ms.p99 for p, _ in steps],
-            contended=any(local and is_contended(p) for p, local in steps),
-            unsaturated=any(p.generator_bound for p, _ in steps),
+            [p.latency_ms.p99 for _, p in probes],
+            contended=any(r.local and is_contended(p) for r, p in probes),
+            unsaturated=any(p.generator_bound for _, p in probes),
         )
 
     @property
     def failures(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for r in self.rounds:
-            for step in r.search.steps:
-                for message, count in step.errors.items():
-                    counts[message] = counts.get(message, 0) + count
-        return counts
+        counts: Counter[str] = Counter()
+        for step in (s for r in self.rounds for s in r.search.steps):
+            counts.update(step.errors)
+        return dict(counts)
 
 
 @dataclass
@@ -230,43 +225,40 @@ class Summary:
             if key.startswith(STACK_PREFIX)
         }
         cells: dict[tuple[Condition, str], Cell] = {}
-        targets: list[str] = []
         fitted: dict[Condition, int] = {}
         for run in runs:
             allowances = {t.name: t.cpu_allowance for t in run.targets}
             local = {t.name for t in run.targets if t.cpu_source == "pids"}
-            latency = _float(run.labels.get("db_latency_ms"))
-            pool = _int(run.labels.get("db_pool_size"))
-            row_pool = run.labels.get("db_pool_rule") == "fitted"
+            labels = run.labels
+            latency = float(labels["db_latency_ms"]) if "db_latency_ms" in labels else None
+            pool = int(labels["db_pool_size"]) if "db_pool_size" in labels else None
+            row_pool = labels.get("db_pool_rule") == "fitted"
             for found in run.searches:
                 condition = Condition(found.scenario, latency, None if row_pool else pool)
                 if row_pool and pool is not None:
                     fitted[condition] = pool
                 key = (condition, found.target)
-                cell = cells.setdefault(
-                    key, Cell(condition, found.target, stacks.get(found.target, "other"))
-                )
+                cell = cells.setdefault(key, Cell(*key, stacks.get(found.target, "other")))
                 allowance = allowances.get(found.target)
                 cell.rounds.append(Round(found, allowance, local=found.target in local))
-                if found.target not in targets:
-                    targets.append(found.target)
+        targets = list(dict.fromkeys(found.target for run in runs for found in run.searches))
         return cls(list(runs), cells, stacks, targets, fitted)
 
     @property
     def conditions(self) -> list[Condition]:
-        found = {condition for condition, _ in self.cells}
-        return sorted(found, key=_condition_order)
+        return sorted({condition for condition, _ in self.cells}, key=_condition_order)
 
-    def scenarios(self) -> list[str]:
-        seen = {c.scenario for c in self.conditions}
-        return [s for s in SCENARIO_ORDER if s in seen] + sorted(seen - set(SCENARIO_ORDER))
+    @property
+    def baselines(self) -> list[Condition]:
+        """Each scenario's condition with nothing added (the first such, if several)."""
+        found: dict[str, Condition] = {}
+        for c in self.conditions:
+            if c.baseline:
+                found.setdefault(c.scenario, c)
+        return list(found.values())
 
     def cell(self, condition: Condition, target: str) -> Cell | None:
         return self.cells.get((condition, target))
-
-    def baseline(self, scenario: str) -> Condition | None:
-        """The scenario's condition with nothing added (the first such, if several)."""
-        return next((c for c in self.conditions if c.scenario == scenario and c.baseline), None)
 
     def row(self, condition: Condition) -> list[Cell]:
         return [c for t in self.targets if (c := self.cell(condition, t)) is not None]
@@ -295,17 +287,5 @@ class Summary:
 
 def _condition_order(c: Condition) -> tuple[int, str, float, int]:
     order = SCENARIO_ORDER.index(c.scenario) if c.scenario in SCENARIO_ORDER else 99
-    return (
-        order,
-        c.scenario,
-        c.db_latency_ms or 0.0,
-        DEFAULT_POOL_SIZE if c.db_pool_size is None else c.db_pool_size,
-    )
-
-
-def _float(text: str | None) -> float | None:
-    return None if text is None else float(text)
-
-
-def _int(text: str | None) -> int | None:
-    return None if text is None else int(text)
+    pool = DEFAULT_POOL_SIZE if c.db_pool_size is None else c.db_pool_size
+    return (order, c.scenario, c.db_latency_ms or 0.0, pool)

@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from loadtest.settings import DEFAULT_POOL_SIZE as DEFAULT_POOL
-
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -91,65 +89,52 @@ def questions(summary: Summary) -> list[Question]:
     """The verdict's rows, in the report's order; questions the run did not measure are left out
     (the report lists them)."""
     capacity = capacity_measure(summary)
-    rows: list[tuple[str, Condition, Measure]] = []
-    for scenario in summary.scenarios():
-        if (base := summary.baseline(scenario)) is not None:
-            rows.append((TITLES.get(scenario, f"`{scenario}`"), base, capacity))
-    for c in summary.conditions:
-        if c.scenario == "demo" and c.db_latency_ms and c.db_pool_size in {None, DEFAULT_POOL}:
-            rows.append((f"DB lookup at +{c.db_latency_ms:g} ms per round trip", c, capacity))
-    lead = lead_condition(summary)
-    if lead is not None:
+    bases = summary.baselines
+    rows = [(TITLES.get(c.scenario, f"`{c.scenario}`"), c, capacity) for c in bases]
+    rows += [
+        (f"DB lookup at +{c.db_latency_ms:g} ms per round trip", c, capacity)
+        for c in summary.conditions
+        if c.scenario == "demo" and c.db_latency_ms and c.default_pool
+    ]
+    if bases:  # the one-off questions ask the first baseline: `demo`'s, where measured
+        lead = bases[0]
         rows.append((f"Tail latency near saturation ({lead.describe()})", lead, SATURATION))
         rows.append((f"CPU per request ({lead.describe()})", lead, CPU))
     return [q for title, c, m in rows if (q := compare(summary, title, c, m)) is not None]
 
 
-def lead_condition(summary: Summary) -> Condition | None:
-    """`demo`'s baseline, else the first scenario's: the condition the one-off questions use."""
-    bases = [b for s in summary.scenarios() if (b := summary.baseline(s)) is not None]
-    return next((b for b in bases if b.scenario == "demo"), bases[0] if bases else None)
+def best_sides(summary: Summary, condition: Condition, measure: Measure) -> dict[str, Side]:
+    """Each model's best service under the measure (the first of equals), in the models' order."""
+    rated = [(c, f) for c in summary.row(condition) if (f := measure.of(c)) is not None]
+    rated.sort(key=lambda cf: cf[1].median, reverse=measure.higher_is_better)  # stable
+    best: dict[str, Side] = {}
+    for cell, fig in rated:
+        best.setdefault(cell.stack, Side(cell.stack, cell.target, fig))
+    return {m: best[m] for m in summary.models if m in best}
 
 
 def compare(
     summary: Summary, title: str, condition: Condition, measure: Measure
 ) -> Question | None:
-    sides: dict[str, Side] = {}
-    for cell in summary.row(condition):
-        fig = measure.of(cell)
-        if fig is None or cell.stack not in summary.models:
-            continue
-        best = sides.get(cell.stack)
-        if best is None or _better(measure, fig.median, best.figure.median):
-            sides[cell.stack] = Side(cell.stack, cell.target, fig)
-    if not sides:
-        return None
-    sides = {m: sides[m] for m in summary.models if m in sides}
+    sides = best_sides(summary, condition, measure)
     ranked = sorted(sides.values(), key=lambda s: s.figure.median, reverse=measure.higher_is_better)
+    if not ranked:
+        return None
+    ratio: float | None = None
+    noise = False
+    if len(ranked) > 1:
+        first, second = ranked[0].figure, ranked[1].figure
+        low, high = sorted((first.median, second.median))  # the better over the worse: >= 1
+        ratio = high / low if low > 0 else None
+        noise = first.overlaps(second)
+    why = _why_unranked(summary, measure, ranked)
+    return Question(title, condition, measure, sides, ranked, ratio, noise, why)
+
+
+def _why_unranked(summary: Summary, measure: Measure, ranked: list[Side]) -> str | None:
     if len(ranked) < 2:
-        others = [m for m in summary.models if m not in sides]
-        why = f"no {' or '.join(others)} service measured" if others else "one model only"
-        return Question(title, condition, measure, sides, ranked, None, False, why)
-    win, second = ranked[:2]
-    better, worse = (win, second) if measure.higher_is_better else (second, win)
-    ratio = better.figure.median / worse.figure.median if worse.figure.median > 0 else None
-    return Question(
-        title,
-        condition,
-        measure,
-        sides,
-        ranked,
-        ratio,
-        within_noise=win.figure.overlaps(second.figure),
-        why_unranked=_why_unranked(measure, ranked),
-    )
-
-
-def _better(measure: Measure, a: float, b: float) -> bool:
-    return a > b if measure.higher_is_better else a < b
-
-
-def _why_unranked(measure: Measure, ranked: list[Side]) -> str | None:
+        missing = [m for m in summary.models if m != ranked[0].model]
+        return f"no {' or '.join(missing)} service measured" if missing else "one model only"
     win, others = ranked[0], ranked[1:]
     bound = [s for s in others if s.figure.lower_bound]
     if measure.higher_is_better and bound:
